@@ -1,0 +1,269 @@
+//===- ir/Attribute.cc - Typed constant attributes on nodes ---------------===//
+//
+// Construction, comparison and printing of Attribute.
+//
+//===----------------------------------------------------------------------===//
+#include "ir/Attribute.h"
+
+#include "llvm/Support/Format.h"
+#include "llvm/Support/raw_ostream.h"
+
+#include <cctype>
+#include <cmath>
+#include <cstdio>
+#include <cstdlib>
+#include <cstring>
+
+namespace qfx {
+
+Attribute Attribute::integer(int64_t value) {
+  Attribute attr;
+  attr.storage_ = value;
+  return attr;
+}
+
+Attribute Attribute::floating(double value) {
+  Attribute attr;
+  attr.storage_ = value;
+  return attr;
+}
+
+Attribute Attribute::boolean(bool value) {
+  Attribute attr;
+  attr.storage_ = value;
+  return attr;
+}
+
+Attribute Attribute::string(std::string value) {
+  Attribute attr;
+  attr.storage_ = std::move(value);
+  return attr;
+}
+
+Attribute Attribute::list(AttributeList elements) {
+  Attribute attr;
+  attr.storage_ = std::make_shared<const AttributeList>(std::move(elements));
+  return attr;
+}
+
+Attribute Attribute::intList(llvm::ArrayRef<int64_t> values) {
+  AttributeList elements;
+  elements.reserve(values.size());
+  for (int64_t value : values)
+    elements.push_back(integer(value));
+  return list(std::move(elements));
+}
+
+Attribute Attribute::floatList(llvm::ArrayRef<double> values) {
+  AttributeList elements;
+  elements.reserve(values.size());
+  for (double value : values)
+    elements.push_back(floating(value));
+  return list(std::move(elements));
+}
+
+Attribute Attribute::dict(AttributeDict entries) {
+  Attribute attr;
+  attr.storage_ = std::make_shared<const AttributeDict>(std::move(entries));
+  return attr;
+}
+
+Attribute Attribute::tensorRef(std::string parameterName) {
+  Attribute attr;
+  attr.storage_ = TensorRefName{std::move(parameterName)};
+  return attr;
+}
+
+std::optional<double> Attribute::asNumber() const {
+  if (isInt())
+    return static_cast<double>(getInt());
+  if (isFloat())
+    return getFloat();
+  return std::nullopt;
+}
+
+std::optional<std::vector<int64_t>> Attribute::asIntList() const {
+  if (!isList())
+    return std::nullopt;
+  std::vector<int64_t> values;
+  values.reserve(getList().size());
+  for (const Attribute &element : getList()) {
+    if (!element.isInt())
+      return std::nullopt;
+    values.push_back(element.getInt());
+  }
+  return values;
+}
+
+const Attribute *Attribute::lookup(llvm::StringRef key) const {
+  if (!isDict())
+    return nullptr;
+  for (const NamedAttribute &entry : getDict())
+    if (entry.first == key)
+      return &entry.second;
+  return nullptr;
+}
+
+bool Attribute::operator==(const Attribute &other) const {
+  if (kind() != other.kind())
+    return false;
+  switch (kind()) {
+  case Kind::None:
+    return true;
+  case Kind::Int:
+    return getInt() == other.getInt();
+  case Kind::Float: {
+    // Bitwise so that NaN equals NaN and -0.0 differs from 0.0: attributes
+    // are compared for identity (CSE, round trip), not arithmetic.
+    double a = getFloat(), b = other.getFloat();
+    return std::memcmp(&a, &b, sizeof(double)) == 0;
+  }
+  case Kind::Bool:
+    return getBool() == other.getBool();
+  case Kind::String:
+    return getString() == other.getString();
+  case Kind::List:
+    return getList() == other.getList();
+  case Kind::Dict:
+    return getDict() == other.getDict();
+  case Kind::TensorRef:
+    return getTensorRef() == other.getTensorRef();
+  }
+  return false;
+}
+
+llvm::StringRef kindName(Attribute::Kind kind) {
+  switch (kind) {
+  case Attribute::Kind::None:
+    return "none";
+  case Attribute::Kind::Int:
+    return "int";
+  case Attribute::Kind::Float:
+    return "float";
+  case Attribute::Kind::Bool:
+    return "bool";
+  case Attribute::Kind::String:
+    return "string";
+  case Attribute::Kind::List:
+    return "list";
+  case Attribute::Kind::Dict:
+    return "dict";
+  case Attribute::Kind::TensorRef:
+    return "tensor reference";
+  }
+  return "none";
+}
+
+std::string formatFloat(double value) {
+  if (std::isnan(value))
+    return "nan";
+  if (std::isinf(value))
+    return value < 0 ? "-inf" : "inf";
+  char buffer[40];
+  for (int precision = 1; precision <= 17; ++precision) {
+    std::snprintf(buffer, sizeof(buffer), "%.*g", precision, value);
+    if (std::strtod(buffer, nullptr) == value)
+      break;
+  }
+  std::string text(buffer);
+  if (text.find_first_of(".e") == std::string::npos)
+    text += ".0";
+  return text;
+}
+
+static void printEscaped(llvm::raw_ostream &os, llvm::StringRef text) {
+  os << '"';
+  for (char c : text) {
+    switch (c) {
+    case '"':
+      os << "\\\"";
+      break;
+    case '\\':
+      os << "\\\\";
+      break;
+    case '\n':
+      os << "\\n";
+      break;
+    case '\t':
+      os << "\\t";
+      break;
+    default:
+      if (static_cast<unsigned char>(c) < 0x20) {
+        os << "\\x" << llvm::format_hex_no_prefix(static_cast<unsigned char>(c), 2);
+      } else {
+        os << c;
+      }
+    }
+  }
+  os << '"';
+}
+
+bool isBareKey(llvm::StringRef key) {
+  if (key.empty() || !(std::isalpha(static_cast<unsigned char>(key[0])) || key[0] == '_'))
+    return false;
+  for (char c : key)
+    if (!(std::isalnum(static_cast<unsigned char>(c)) || c == '_' || c == '.'))
+      return false;
+  return true;
+}
+
+void Attribute::print(llvm::raw_ostream &os) const {
+  switch (kind()) {
+  case Kind::None:
+    os << "none";
+    return;
+  case Kind::Int:
+    os << getInt();
+    return;
+  case Kind::Float:
+    os << formatFloat(getFloat());
+    return;
+  case Kind::Bool:
+    os << (getBool() ? "true" : "false");
+    return;
+  case Kind::String:
+    printEscaped(os, getString());
+    return;
+  case Kind::List: {
+    os << '[';
+    bool first = true;
+    for (const Attribute &element : getList()) {
+      if (!first)
+        os << ", ";
+      first = false;
+      element.print(os);
+    }
+    os << ']';
+    return;
+  }
+  case Kind::Dict: {
+    os << '{';
+    bool first = true;
+    for (const NamedAttribute &entry : getDict()) {
+      if (!first)
+        os << ", ";
+      first = false;
+      if (isBareKey(entry.first))
+        os << entry.first;
+      else
+        printEscaped(os, entry.first);
+      os << " = ";
+      entry.second.print(os);
+    }
+    os << '}';
+    return;
+  }
+  case Kind::TensorRef:
+    os << '@' << getTensorRef();
+    return;
+  }
+}
+
+std::string Attribute::str() const {
+  std::string out;
+  llvm::raw_string_ostream os(out);
+  print(os);
+  return os.str();
+}
+
+} // namespace qfx

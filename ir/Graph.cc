@@ -1,0 +1,279 @@
+//===- ir/Graph.cc - The FX-like graph: Graph, Node, Value ----------------===//
+//
+// Use-list maintenance, node list surgery and ownership.
+//
+//===----------------------------------------------------------------------===//
+#include "ir/Graph.h"
+
+#include "llvm/Support/ErrorHandling.h"
+#include "llvm/Support/raw_ostream.h"
+
+#include <algorithm>
+
+namespace qfx {
+
+//===----------------------------------------------------------------------===//
+// Value
+//===----------------------------------------------------------------------===//
+
+void Value::removeUse(Node *user, unsigned operandIndex) {
+  // Swap-and-pop: use order is not meaningful, removal stays O(uses).
+  for (size_t i = 0, e = uses_.size(); i != e; ++i) {
+    if (uses_[i].user == user && uses_[i].operandIndex == operandIndex) {
+      uses_[i] = uses_.back();
+      uses_.pop_back();
+      return;
+    }
+  }
+}
+
+void Value::replaceAllUsesWith(Value *replacement) {
+  if (replacement == this)
+    return;
+  for (const Use &use : uses_) {
+    if (use.isGraphOutput())
+      graph_->outputs_[use.operandIndex] = replacement;
+    else
+      use.user->operands_[use.operandIndex] = replacement;
+    replacement->uses_.push_back(use);
+  }
+  uses_.clear();
+}
+
+//===----------------------------------------------------------------------===//
+// Node
+//===----------------------------------------------------------------------===//
+
+void Node::setOperand(unsigned index, Value *value) {
+  Value *old = operands_[index];
+  if (old == value)
+    return;
+  old->removeUse(this, index);
+  operands_[index] = value;
+  value->addUse({this, index});
+}
+
+void Node::addOperand(Value *value) {
+  operands_.push_back(value);
+  value->addUse({this, static_cast<unsigned>(operands_.size() - 1)});
+}
+
+void Node::eraseOperand(unsigned index) {
+  operands_[index]->removeUse(this, index);
+  for (unsigned i = index + 1, e = operands_.size(); i != e; ++i) {
+    for (Use &use : operands_[i]->uses_)
+      if (use.user == this && use.operandIndex == i)
+        use.operandIndex = i - 1;
+  }
+  operands_.erase(operands_.begin() + index);
+  if (quant_ && index < quant_->inputs.size())
+    quant_->inputs.erase(quant_->inputs.begin() + index);
+}
+
+bool Node::hasUsedResults() const {
+  for (const auto &result : results_)
+    if (result->hasUses())
+      return true;
+  return false;
+}
+
+const Attribute *Node::attribute(llvm::StringRef name) const {
+  for (const NamedAttribute &entry : attributes_)
+    if (entry.first == name)
+      return &entry.second;
+  return nullptr;
+}
+
+void Node::setAttribute(llvm::StringRef name, Attribute value) {
+  for (NamedAttribute &entry : attributes_) {
+    if (entry.first == name) {
+      entry.second = std::move(value);
+      return;
+    }
+  }
+  attributes_.emplace_back(name.str(), std::move(value));
+}
+
+bool Node::removeAttribute(llvm::StringRef name) {
+  auto it = std::find_if(attributes_.begin(), attributes_.end(),
+                         [&](const NamedAttribute &entry) { return entry.first == name; });
+  if (it == attributes_.end())
+    return false;
+  attributes_.erase(it);
+  return true;
+}
+
+void Node::setModule(llvm::StringRef path, llvm::StringRef type) {
+  source_.modulePath = graph_->intern(path);
+  source_.moduleType = graph_->intern(type);
+}
+
+void Node::setSourceLocation(llvm::StringRef file, unsigned line, unsigned column) {
+  source_.file = graph_->intern(file);
+  source_.line = line;
+  source_.column = column;
+}
+
+std::string Node::describe() const {
+  std::string text;
+  llvm::raw_string_ostream os(text);
+  os << "'" << opName() << "'";
+  if (!source_.modulePath.empty())
+    os << " in module '" << source_.modulePath << "'";
+  if (!source_.moduleType.empty())
+    os << " (" << source_.moduleType << ")";
+  if (source_.line != 0)
+    os << " at " << source_.file << ":" << source_.line << ":" << source_.column;
+  return os.str();
+}
+
+QuantAnnotation &Node::getOrCreateQuant() {
+  if (!quant_) {
+    quant_ = std::make_unique<QuantAnnotation>();
+    quant_->inputs.resize(operands_.size());
+  }
+  return *quant_;
+}
+
+//===----------------------------------------------------------------------===//
+// Graph
+//===----------------------------------------------------------------------===//
+
+Graph::Graph(llvm::StringRef name) : name_(name.str()) {}
+
+Graph::~Graph() {
+  // Nodes own their results; operands point into other nodes, so drop the
+  // whole list without touching use lists.
+  for (Node *node = head_; node;) {
+    Node *next = node->next_;
+    delete node;
+    node = next;
+  }
+}
+
+Value *Graph::addInput(llvm::StringRef name, Type type) {
+  ownedValues_.emplace_back(
+      new Value(this, Value::Kind::Input, std::move(type), static_cast<unsigned>(inputs_.size())));
+  Value *value = ownedValues_.back().get();
+  value->name_ = name.str();
+  inputs_.push_back(value);
+  return value;
+}
+
+Value *Graph::addParameter(llvm::StringRef name, Type type, bool isBuffer) {
+  if (parametersByName_.count(name))
+    return nullptr;
+  ownedValues_.emplace_back(new Value(this, Value::Kind::Parameter, std::move(type),
+                                      static_cast<unsigned>(parameters_.size())));
+  Value *value = ownedValues_.back().get();
+  value->name_ = name.str();
+  value->isBuffer_ = isBuffer;
+  parameters_.push_back(value);
+  parametersByName_[name] = value;
+  return value;
+}
+
+Value *Graph::parameter(llvm::StringRef name) const {
+  auto it = parametersByName_.find(name);
+  return it == parametersByName_.end() ? nullptr : it->second;
+}
+
+void Graph::eraseParameter(Value *parameter) {
+  if (parameter->hasUses())
+    llvm::report_fatal_error(llvm::Twine("qfx: erasing parameter '") + parameter->name() +
+                             "' that has uses");
+  parametersByName_.erase(parameter->name());
+  parameters_.erase(std::find(parameters_.begin(), parameters_.end(), parameter));
+  for (unsigned i = 0, e = parameters_.size(); i != e; ++i)
+    parameters_[i]->index_ = i;
+  ownedValues_.erase(std::find_if(ownedValues_.begin(), ownedValues_.end(),
+                                  [&](const auto &owned) { return owned.get() == parameter; }));
+}
+
+void Graph::addOutput(Value *value) {
+  outputs_.push_back(value);
+  value->addUse({nullptr, static_cast<unsigned>(outputs_.size() - 1)});
+}
+
+void Graph::setOutput(unsigned index, Value *value) {
+  Value *old = outputs_[index];
+  if (old == value)
+    return;
+  old->removeUse(nullptr, index);
+  outputs_[index] = value;
+  value->addUse({nullptr, index});
+}
+
+Node *Graph::createNode(const OpInfo *op, llvm::ArrayRef<Value *> operands,
+                        llvm::ArrayRef<Type> resultTypes) {
+  Node *node = new Node(this, op, nextNodeId_++);
+  node->operands_.reserve(operands.size());
+  for (Value *operand : operands)
+    node->addOperand(operand);
+  node->results_.reserve(resultTypes.size());
+  for (unsigned i = 0, e = resultTypes.size(); i != e; ++i) {
+    node->results_.emplace_back(new Value(this, Value::Kind::Result, resultTypes[i], i));
+    node->results_.back()->producer_ = node;
+  }
+  return node;
+}
+
+void Graph::append(Node *node) {
+  node->prev_ = tail_;
+  node->next_ = nullptr;
+  if (tail_)
+    tail_->next_ = node;
+  else
+    head_ = node;
+  tail_ = node;
+  node->linked_ = true;
+  ++numNodes_;
+}
+
+void Graph::insertBefore(Node *position, Node *node) {
+  node->next_ = position;
+  node->prev_ = position->prev_;
+  if (position->prev_)
+    position->prev_->next_ = node;
+  else
+    head_ = node;
+  position->prev_ = node;
+  node->linked_ = true;
+  ++numNodes_;
+}
+
+void Graph::insertAfter(Node *position, Node *node) {
+  if (!position->next_) {
+    append(node);
+    return;
+  }
+  insertBefore(position->next_, node);
+}
+
+void Graph::unlink(Node *node) {
+  if (!node->linked_)
+    return;
+  if (node->prev_)
+    node->prev_->next_ = node->next_;
+  else
+    head_ = node->next_;
+  if (node->next_)
+    node->next_->prev_ = node->prev_;
+  else
+    tail_ = node->prev_;
+  node->prev_ = node->next_ = nullptr;
+  node->linked_ = false;
+  --numNodes_;
+}
+
+void Graph::erase(Node *node) {
+  if (node->hasUsedResults())
+    llvm::report_fatal_error(llvm::Twine("qfx: erasing node ") + node->describe() +
+                             " whose results are used");
+  for (unsigned i = 0, e = node->operands_.size(); i != e; ++i)
+    node->operands_[i]->removeUse(node, i);
+  unlink(node);
+  delete node;
+}
+
+} // namespace qfx

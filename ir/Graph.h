@@ -1,0 +1,298 @@
+//===- ir/Graph.h - The FX-like graph: Graph, Node, Value -----------------===//
+//
+// qfx's one IR. A Graph holds its inputs (placeholders), named parameters and
+// buffers (FX's get_attr targets), a topologically ordered list of Nodes and
+// its outputs. A Node is one op application: an OpInfo, operand Values, result
+// Values, attributes, where it came from (module path and type, source
+// location) and, once annotated, its quantization specs. Every Value knows its
+// uses, so replace-all-uses and erase cost O(uses); inserting before or after
+// a node is O(1). Graph outputs are uses too (with a null user), so rewrites
+// that replace a value also update what the graph returns.
+//
+//===----------------------------------------------------------------------===//
+#pragma once
+
+#include "ir/Attribute.h"
+#include "ir/Diagnostics.h"
+#include "ir/OpInfo.h"
+#include "ir/Type.h"
+
+#include "llvm/ADT/StringMap.h"
+#include "llvm/ADT/iterator_range.h"
+#include "llvm/Support/Allocator.h"
+#include "llvm/Support/StringSaver.h"
+
+#include <cstdint>
+#include <iterator>
+#include <memory>
+#include <string>
+#include <vector>
+
+namespace qfx {
+
+class Graph;
+class Node;
+
+/// One use of a Value: operand `operandIndex` of `user`, or, when `user` is
+/// null, graph output number `operandIndex`.
+struct Use {
+  Node *user;
+  unsigned operandIndex;
+  bool isGraphOutput() const { return user == nullptr; }
+};
+
+/// Raw contents of a parameter or buffer. The core IR never interprets the
+/// bytes (no libtorch here); the runtime and bridges do.
+struct TensorData {
+  DType dtype = DType::F32;
+  std::vector<int64_t> shape;
+  std::vector<uint8_t> bytes;
+};
+
+class Value {
+public:
+  enum class Kind : uint8_t { Input, Parameter, Result };
+
+  Kind kind() const { return kind_; }
+  bool isInput() const { return kind_ == Kind::Input; }
+  bool isParameter() const { return kind_ == Kind::Parameter; }
+  bool isResult() const { return kind_ == Kind::Result; }
+
+  const Type &type() const { return type_; }
+  void setType(Type type) { type_ = std::move(type); }
+
+  /// Inputs and parameters have names (parameters: the qualified name such as
+  /// `layer1.0.conv1.weight`). Results may carry a name hint; the printer
+  /// numbers the rest.
+  llvm::StringRef name() const { return name_; }
+  void setName(llvm::StringRef name) { name_ = name.str(); }
+
+  /// The node defining this result; null for inputs and parameters.
+  Node *producer() const { return producer_; }
+  unsigned resultIndex() const { return index_; }
+  /// Position among the graph inputs or parameters.
+  unsigned position() const { return index_; }
+  Graph *graph() const { return graph_; }
+
+  // Parameters only.
+  bool isBuffer() const { return isBuffer_; }
+  const std::shared_ptr<const TensorData> &data() const { return data_; }
+  void setData(std::shared_ptr<const TensorData> data) { data_ = std::move(data); }
+
+  llvm::ArrayRef<Use> uses() const { return uses_; }
+  bool hasUses() const { return !uses_.empty(); }
+  size_t numUses() const { return uses_.size(); }
+  /// Redirects every use (operands and graph outputs) to `replacement`.
+  /// O(number of uses).
+  void replaceAllUsesWith(Value *replacement);
+
+private:
+  friend class Graph;
+  friend class Node;
+  Value(Graph *graph, Kind kind, Type type, unsigned index)
+      : graph_(graph), type_(std::move(type)), kind_(kind), index_(index) {}
+  void addUse(Use use) { uses_.push_back(use); }
+  void removeUse(Node *user, unsigned operandIndex);
+
+  Graph *graph_;
+  Node *producer_ = nullptr;
+  Type type_;
+  std::string name_;
+  Kind kind_;
+  bool isBuffer_ = false;
+  unsigned index_;
+  std::vector<Use> uses_;
+  std::shared_ptr<const TensorData> data_;
+};
+
+/// Quantization specs attached to a node by the annotate pass. A spec is an
+/// Attribute dictionary (see the quantization spec model); a none Attribute
+/// means "explicitly not quantized".
+struct QuantAnnotation {
+  /// One entry per operand.
+  std::vector<Attribute> inputs;
+  /// Spec of result 0.
+  Attribute output;
+};
+
+/// Where a node came from in the user's model.
+struct SourceInfo {
+  llvm::StringRef modulePath; // `layer1.0.conv1`; empty at top level
+  llvm::StringRef moduleType; // `torch.nn.modules.conv.Conv2d`
+  llvm::StringRef file;       // source file of the model
+  unsigned line = 0;
+  unsigned column = 0;
+};
+
+class Node {
+public:
+  const OpInfo &op() const { return *op_; }
+  llvm::StringRef opName() const { return op_->name; }
+  /// Unique within the graph, increasing in creation order. Use it for
+  /// deterministic ordering in maps, never for program order.
+  uint64_t id() const { return id_; }
+  Graph *graph() const { return graph_; }
+
+  // Operands.
+  llvm::ArrayRef<Value *> operands() const { return operands_; }
+  unsigned numOperands() const { return operands_.size(); }
+  Value *operand(unsigned index) const { return operands_[index]; }
+  void setOperand(unsigned index, Value *value);
+  void addOperand(Value *value);
+  /// Removes operand `index`; later operands shift down (their uses are
+  /// renumbered, O(operands + their uses)).
+  void eraseOperand(unsigned index);
+
+  // Results.
+  unsigned numResults() const { return results_.size(); }
+  Value *result(unsigned index = 0) const { return results_[index].get(); }
+  bool hasUsedResults() const;
+
+  // Attributes, in insertion order (the printer keeps that order).
+  const AttributeDict &attributes() const { return attributes_; }
+  const Attribute *attribute(llvm::StringRef name) const;
+  bool hasAttribute(llvm::StringRef name) const { return attribute(name) != nullptr; }
+  void setAttribute(llvm::StringRef name, Attribute value);
+  bool removeAttribute(llvm::StringRef name);
+
+  // Provenance.
+  const SourceInfo &source() const { return source_; }
+  void setModule(llvm::StringRef path, llvm::StringRef type);
+  void setSourceLocation(llvm::StringRef file, unsigned line, unsigned column);
+  /// Where this node was written in the IR text it was parsed from (unknown
+  /// for nodes created by passes); diagnostics point there.
+  const Location &textLocation() const { return textLocation_; }
+  void setTextLocation(Location location) { textLocation_ = location; }
+  /// `aten::conv2d` at module `layer1.0.conv1` (model.py:12:5): for messages.
+  std::string describe() const;
+
+  // Quantization annotation (null until annotated).
+  const QuantAnnotation *quant() const { return quant_.get(); }
+  QuantAnnotation &getOrCreateQuant();
+  void clearQuant() { quant_.reset(); }
+
+  // Position in the graph's node list.
+  Node *prev() const { return prev_; }
+  Node *next() const { return next_; }
+  bool isLinked() const { return linked_; }
+
+private:
+  friend class Graph;
+  friend class Value;
+  Node(Graph *graph, const OpInfo *op, uint64_t id) : graph_(graph), op_(op), id_(id) {}
+
+  Graph *graph_;
+  const OpInfo *op_;
+  uint64_t id_;
+  Node *prev_ = nullptr;
+  Node *next_ = nullptr;
+  bool linked_ = false;
+  llvm::SmallVector<Value *, 3> operands_;
+  llvm::SmallVector<std::unique_ptr<Value>, 1> results_;
+  AttributeDict attributes_;
+  SourceInfo source_;
+  Location textLocation_;
+  std::unique_ptr<QuantAnnotation> quant_;
+};
+
+/// Forward iterator over a graph's nodes. Safe to erase the *current* node
+/// only through llvm::make_early_inc_range.
+class NodeIterator {
+public:
+  using iterator_category = std::forward_iterator_tag;
+  using value_type = Node *;
+  using difference_type = std::ptrdiff_t;
+  using pointer = Node **;
+  using reference = Node *;
+
+  explicit NodeIterator(Node *node = nullptr) : node_(node) {}
+  Node *operator*() const { return node_; }
+  NodeIterator &operator++() {
+    node_ = node_->next();
+    return *this;
+  }
+  NodeIterator operator++(int) {
+    NodeIterator old = *this;
+    ++*this;
+    return old;
+  }
+  bool operator==(const NodeIterator &other) const { return node_ == other.node_; }
+  bool operator!=(const NodeIterator &other) const { return node_ != other.node_; }
+
+private:
+  Node *node_;
+};
+
+class Graph {
+public:
+  explicit Graph(llvm::StringRef name = "main");
+  ~Graph();
+  Graph(const Graph &) = delete;
+  Graph &operator=(const Graph &) = delete;
+
+  llvm::StringRef name() const { return name_; }
+  void setName(llvm::StringRef name) { name_ = name.str(); }
+
+  // Inputs (placeholders).
+  Value *addInput(llvm::StringRef name, Type type);
+  llvm::ArrayRef<Value *> inputs() const { return inputs_; }
+
+  // Parameters and buffers, by qualified name.
+  /// Returns null if a parameter of that name exists already.
+  Value *addParameter(llvm::StringRef name, Type type, bool isBuffer = false);
+  Value *parameter(llvm::StringRef name) const;
+  llvm::ArrayRef<Value *> parameters() const { return parameters_; }
+  /// Removes an unused parameter. O(parameters).
+  void eraseParameter(Value *parameter);
+
+  // Outputs.
+  llvm::ArrayRef<Value *> outputs() const { return outputs_; }
+  void addOutput(Value *value);
+  void setOutput(unsigned index, Value *value);
+
+  // Nodes.
+  /// Creates a node that is not yet in the node list; link it with
+  /// append/insertBefore/insertAfter. Result types are given here.
+  Node *createNode(const OpInfo *op, llvm::ArrayRef<Value *> operands,
+                   llvm::ArrayRef<Type> resultTypes);
+  Node *createNode(llvm::StringRef opName, llvm::ArrayRef<Value *> operands,
+                   llvm::ArrayRef<Type> resultTypes) {
+    return createNode(lookupOp(opName), operands, resultTypes);
+  }
+  void append(Node *node);
+  void insertBefore(Node *position, Node *node);
+  void insertAfter(Node *position, Node *node);
+  /// Unlinks and destroys `node`. Its results must have no uses left.
+  void erase(Node *node);
+
+  NodeIterator begin() const { return NodeIterator(head_); }
+  NodeIterator end() const { return NodeIterator(nullptr); }
+  llvm::iterator_range<NodeIterator> nodes() const { return {begin(), end()}; }
+  Node *front() const { return head_; }
+  Node *back() const { return tail_; }
+  size_t numNodes() const { return numNodes_; }
+  bool empty() const { return numNodes_ == 0; }
+
+  /// Interned copy of `text`, alive as long as the graph (module paths,
+  /// file names and other strings repeated across many nodes).
+  llvm::StringRef intern(llvm::StringRef text) { return strings_.save(text); }
+
+private:
+  friend class Value;
+  void unlink(Node *node);
+
+  std::string name_;
+  std::vector<std::unique_ptr<Value>> ownedValues_; // inputs and parameters
+  std::vector<Value *> inputs_;
+  std::vector<Value *> parameters_;
+  llvm::StringMap<Value *> parametersByName_;
+  std::vector<Value *> outputs_;
+  Node *head_ = nullptr;
+  Node *tail_ = nullptr;
+  size_t numNodes_ = 0;
+  uint64_t nextNodeId_ = 0;
+  llvm::BumpPtrAllocator allocator_;
+  llvm::UniqueStringSaver strings_{allocator_};
+};
+
+} // namespace qfx
