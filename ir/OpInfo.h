@@ -50,6 +50,10 @@ enum : uint32_t {
   IdentityInEval = 1u << 13,
   /// Batch/layer normalization.
   Normalization = 1u << 14,
+  /// Only the shape changes: the result holds the operand's elements in the
+  /// same row-major order (reshape, view, flatten, squeeze, unsqueeze; not
+  /// permute/transpose). With equal operand and result types it is a no-op.
+  ReshapeLike = 1u << 15,
 };
 } // namespace optrait
 
