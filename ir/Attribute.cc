@@ -171,7 +171,7 @@ std::string formatFloat(double value) {
   return text;
 }
 
-static void printEscaped(llvm::raw_ostream &os, llvm::StringRef text) {
+void printQuotedString(llvm::raw_ostream &os, llvm::StringRef text) {
   os << '"';
   for (char c : text) {
     switch (c) {
@@ -222,7 +222,7 @@ void Attribute::print(llvm::raw_ostream &os) const {
     os << (getBool() ? "true" : "false");
     return;
   case Kind::String:
-    printEscaped(os, getString());
+    printQuotedString(os, getString());
     return;
   case Kind::List: {
     os << '[';
@@ -246,7 +246,7 @@ void Attribute::print(llvm::raw_ostream &os) const {
       if (isBareKey(entry.first))
         os << entry.first;
       else
-        printEscaped(os, entry.first);
+        printQuotedString(os, entry.first);
       os << " = ";
       entry.second.print(os);
     }

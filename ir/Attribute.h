@@ -102,6 +102,9 @@ std::string formatFloat(double value);
 /// True when a dictionary key prints without quotes ([A-Za-z_][A-Za-z0-9_.]*);
 /// other keys print as quoted strings.
 bool isBareKey(llvm::StringRef key);
+/// Prints `text` as a double-quoted string with the escapes the parser reads
+/// (\" \\ \n \t \xNN); shared by attributes and the graph printer.
+void printQuotedString(llvm::raw_ostream &os, llvm::StringRef text);
 
 inline llvm::raw_ostream &operator<<(llvm::raw_ostream &os, const Attribute &attr) {
   attr.print(os);

@@ -153,6 +153,9 @@ public:
   const Attribute *attribute(llvm::StringRef name) const;
   bool hasAttribute(llvm::StringRef name) const { return attribute(name) != nullptr; }
   void setAttribute(llvm::StringRef name, Attribute value);
+  /// Replaces all attributes at once (keys must be unique): O(attributes),
+  /// where setAttribute per key would be quadratic for large dictionaries.
+  void setAttributes(AttributeDict attributes) { attributes_ = std::move(attributes); }
   bool removeAttribute(llvm::StringRef name);
 
   // Provenance.
