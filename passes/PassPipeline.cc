@@ -42,8 +42,8 @@ public:
       if (atEnd())
         break;
       if (peek() != ',')
-        return error(pos_, "expected ',' between passes or the end of the pipeline, found '" +
-                               llvm::Twine(peek()) + "'");
+        return error(pos_,
+                     "expected ',' between passes or the end of the pipeline, found " + found());
       ++pos_;
       skipBlanks();
     }
@@ -73,7 +73,10 @@ private:
   std::string found() const {
     if (atEnd())
       return "the end of the pipeline";
-    return ("'" + llvm::Twine(peek()) + "'").str();
+    char c = peek();
+    if (!llvm::isPrint(c))
+      return "byte 0x" + llvm::utohexstr(static_cast<unsigned char>(c), /*LowerCase=*/false, 2);
+    return ("'" + llvm::Twine(c) + "'").str();
   }
 
   llvm::StringRef parseName() {

@@ -99,6 +99,17 @@ struct InputChunk {
 
 bool isSplitMarker(llvm::StringRef line) { return line.trim() == kSplitMarker; }
 
+/// Only blanks and `//` comments: what is left before a leading or after a
+/// trailing `// -----`.
+bool isBlankChunk(llvm::StringRef text) {
+  llvm::SmallVector<llvm::StringRef, 16> lines;
+  text.split(lines, '\n');
+  return llvm::all_of(lines, [](llvm::StringRef line) {
+    line = line.trim();
+    return line.empty() || line.startswith("//");
+  });
+}
+
 std::vector<InputChunk> splitInput(llvm::StringRef input, bool split) {
   if (!split)
     return {{input, 1}};
@@ -387,12 +398,17 @@ bool QfxOptRun::processChunk(const InputChunk &chunk, llvm::StringRef fileName,
   // Diagnostics must not point into this chunk once it is gone.
   auto forgetChunk = llvm::make_scope_exit([&] { current_ = SourceBuffer{nullptr, 0, fileName}; });
 
+  // A split file may start or end with a marker, leaving a chunk with nothing
+  // to process; it produces no output (a whole file must hold a graph).
+  bool blank = config_.splitInputFile && isBlankChunk(chunk.text);
   if (!config_.verifyDiagnostics)
-    return processGraph(sourceMgr, bufferId, output);
+    return blank || processGraph(sourceMgr, bufferId, output);
 
   std::vector<Expectation> expectations;
   if (!parseExpectations(text, fileName, expectations, diagnostics_))
     return false;
+  if (blank)
+    return verifyDiagnostics({}, expectations, fileName, diagnostics_);
   collecting_ = true;
   collected_.clear();
   std::string chunkOutput;
