@@ -64,8 +64,9 @@ private:
   unsigned numErrors_ = 0;
   /// Program order of the nodes in the list.
   llvm::DenseMap<const Node *, unsigned> positions_;
-  /// Operand and output slots naming values of this graph, and the distinct
-  /// uses that point back at such a slot. Each such use matches one slot, so
+  /// Operand and output slots naming values whose use lists are checked
+  /// (inputs, parameters, results of listed nodes), and the distinct uses
+  /// that point back at such a slot. Each such use matches one slot, so
   /// equal counts mean no slot lacks its use; only when they differ are the
   /// slots searched one by one.
   size_t numSlots_ = 0;
@@ -138,18 +139,21 @@ void Verifier::verifyDefinedBefore(const Value *value, unsigned position, const 
     error(user, what() + " is a value of another graph; clone or import it into this graph");
     return;
   }
-  ++numSlots_;
   switch (value->kind()) {
   case Value::Kind::Input: {
     llvm::ArrayRef<Value *> inputs = graph_.inputs();
     if (value->position() >= inputs.size() || inputs[value->position()] != value)
       error(user, what() + " is not an input of the graph");
+    else
+      ++numSlots_;
     return;
   }
   case Value::Kind::Parameter: {
     llvm::ArrayRef<Value *> parameters = graph_.parameters();
     if (value->position() >= parameters.size() || parameters[value->position()] != value)
       error(user, what() + " is a parameter that is no longer in the graph");
+    else
+      ++numSlots_;
     return;
   }
   case Value::Kind::Result:
@@ -162,6 +166,8 @@ void Verifier::verifyDefinedBefore(const Value *value, unsigned position, const 
                          "but never inserted)");
     return;
   }
+  // Its use list is checked (the producer is listed), whatever the order.
+  ++numSlots_;
   if (it->second < position)
     return;
   if (producer == user)
@@ -288,7 +294,9 @@ void Verifier::reportMissingUses() {
     return;
   // Rare (a corrupted graph): index every use once and look each slot up.
   llvm::DenseSet<std::pair<const Node *, std::pair<const Value *, unsigned>>> uses;
+  llvm::DenseSet<const Value *> checked;
   auto indexUses = [&](const Value *value) {
+    checked.insert(value);
     for (const Use &use : value->uses())
       uses.insert({use.user, {value, use.operandIndex}});
   };
@@ -302,7 +310,7 @@ void Verifier::reportMissingUses() {
   for (const Node *node : graph_.nodes()) {
     for (unsigned i = 0, e = node->numOperands(); i != e; ++i) {
       const Value *operand = node->operand(i);
-      if (operand && operand->graph() == &graph_ && !uses.count({node, {operand, i}}))
+      if (checked.count(operand) && !uses.count({node, {operand, i}}))
         error(node, describeSlot(operand, node, i) +
                         " is missing from its value's use list; set operands with "
                         "Node::setOperand/addOperand, never behind the graph's back");
@@ -310,7 +318,7 @@ void Verifier::reportMissingUses() {
   }
   llvm::ArrayRef<Value *> outputs = graph_.outputs();
   for (unsigned i = 0, e = outputs.size(); i != e; ++i)
-    if (outputs[i] && outputs[i]->graph() == &graph_ && !uses.count({nullptr, {outputs[i], i}}))
+    if (checked.count(outputs[i]) && !uses.count({nullptr, {outputs[i], i}}))
       error(static_cast<const Node *>(nullptr),
             describeSlot(outputs[i], nullptr, i) +
                 " is missing from its value's use list; set outputs with "
