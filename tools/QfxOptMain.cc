@@ -324,7 +324,7 @@ private:
     else
       renderDiagnostic(diagnostic, current_, errors_);
   }
-  bool processChunk(const InputChunk &chunk, llvm::StringRef fileName, std::string &output);
+  bool processChunk(const llvm::MemoryBuffer &input, const InputChunk &chunk, std::string &output);
   bool processGraph(llvm::SourceMgr &sourceMgr, unsigned bufferId, std::string &output);
 
   const QfxOptConfig &config_;
@@ -369,30 +369,38 @@ bool QfxOptRun::configure() {
 }
 
 bool QfxOptRun::run(const llvm::MemoryBuffer &input, std::string &output) {
-  llvm::StringRef fileName = input.getBufferIdentifier();
   bool ok = true;
   std::vector<InputChunk> chunks = splitInput(input.getBuffer(), config_.splitInputFile);
   for (size_t i = 0, e = chunks.size(); i != e; ++i) {
     if (i != 0)
       output += (kSplitMarker + "\n").str();
     // Keep going after a failed chunk so one run shows every chunk's errors.
-    ok &= processChunk(chunks[i], fileName, output);
+    ok &= processChunk(input, chunks[i], output);
   }
   if (config_.timePasses)
     passManager_.printTimingReport(errors_);
   return ok;
 }
 
-bool QfxOptRun::processChunk(const InputChunk &chunk, llvm::StringRef fileName,
+bool QfxOptRun::processChunk(const llvm::MemoryBuffer &input, const InputChunk &chunk,
                              std::string &output) {
-  // Padding with the newlines of the chunks before keeps every line number
-  // (diagnostics, expected-* comments, messages that quote lines) equal to
-  // the line in the whole file.
-  std::string text(chunk.firstLine - 1, '\n');
-  text += chunk.text;
+  llvm::StringRef fileName = input.getBufferIdentifier();
+  std::unique_ptr<llvm::MemoryBuffer> buffer;
+  if (chunk.firstLine == 1 && chunk.text.end() == input.getBufferEnd()) {
+    // The whole input (no split): parse it in place, large graphs are big.
+    buffer = llvm::MemoryBuffer::getMemBuffer(input.getMemBufferRef(), /*RequiresNullTerminator=*/
+                                              false);
+  } else {
+    // Padding with the newlines of the chunks before keeps every line number
+    // (diagnostics, expected-* comments, messages that quote lines) equal to
+    // the line in the whole file. (Quadratic only in the number of chunks.)
+    std::string padded(chunk.firstLine - 1, '\n');
+    padded += chunk.text;
+    buffer = llvm::MemoryBuffer::getMemBufferCopy(padded, fileName);
+  }
+  llvm::StringRef text = buffer->getBuffer();
   llvm::SourceMgr sourceMgr;
-  unsigned bufferId = sourceMgr.AddNewSourceBuffer(
-      llvm::MemoryBuffer::getMemBufferCopy(text, fileName), llvm::SMLoc());
+  unsigned bufferId = sourceMgr.AddNewSourceBuffer(std::move(buffer), llvm::SMLoc());
   current_ = {&sourceMgr, bufferId, fileName};
 
   // Diagnostics must not point into this chunk once it is gone.
