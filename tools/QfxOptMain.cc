@@ -177,9 +177,15 @@ bool parseExpectations(llvm::StringRef text, llvm::StringRef fileName,
       llvm::StringRef cursor = line.substr(at + strlen("expected-"));
       llvm::StringRef word = cursor.take_while(llvm::isAlpha);
       std::optional<Severity> severity = parseSeverity(word);
-      if (!severity)
-        continue; // `expected-` in ordinary text
       cursor = cursor.drop_front(word.size());
+      // Only a whole word followed by `@`, `{` or a blank is an expectation;
+      // `'expected-error'` or `unexpected-error` in ordinary text is not.
+      bool wordStart = at == 0 || !(llvm::isAlnum(line[at - 1]) || line[at - 1] == '-' ||
+                                    line[at - 1] == '_' || line[at - 1] == '\'');
+      if (!severity || !wordStart ||
+          !(cursor.empty() || cursor.front() == '@' || cursor.front() == '{' ||
+            llvm::isSpace(cursor.front())))
+        continue;
       Expectation expectation{*severity, lineNumber, "", lineNumber, static_cast<unsigned>(at) + 1};
       if (cursor.consume_front("@")) {
         if (cursor.consume_front("unknown")) {
