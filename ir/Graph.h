@@ -113,6 +113,12 @@ struct QuantAnnotation {
   std::vector<Attribute> inputs;
   /// Spec of result 0.
   Attribute output;
+  /// Observer groups assigned by share-observers: one per operand and one
+  /// for the output, -1 where not quantized. Empty until grouped; values
+  /// (or edges) in one group share one observer, hence one set of qparams.
+  std::vector<int64_t> inputGroups;
+  int64_t outputGroup = -1;
+  bool hasGroups() const { return !inputGroups.empty(); }
 };
 
 /// Where a node came from in the user's model.

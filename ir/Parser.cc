@@ -383,6 +383,8 @@ private:
     bool hasQuant = false;
     AttributeList quantInputs;
     Attribute quantOutput;
+    std::vector<int64_t> quantInputGroups;
+    int64_t quantOutputGroup = -1;
   };
 
   void consume() { token_ = lexer_.lex(); }
@@ -709,6 +711,8 @@ bool Parser::parseNode() {
     QuantAnnotation &quant = node->getOrCreateQuant();
     quant.inputs = std::move(clauses.quantInputs);
     quant.output = std::move(clauses.quantOutput);
+    quant.inputGroups = std::move(clauses.quantInputGroups);
+    quant.outputGroup = clauses.quantOutputGroup;
   }
   for (unsigned i = 0; i != numResults; ++i) {
     llvm::StringRef name = results[i].spelling.drop_front();
@@ -763,9 +767,42 @@ bool Parser::parseClauses(NodeClauses &clauses) {
     if (!token_.isKeyword("output"))
       return expected("'output' in quant(...)");
     consume();
-    if (!expect(TokenKind::Equal, "'=' after 'output'") ||
-        !parseAttribute(clauses.quantOutput, 1) ||
-        !expect(TokenKind::RParen, "')' to close quant(...)"))
+    if (!expect(TokenKind::Equal, "'=' after 'output'") || !parseAttribute(clauses.quantOutput, 1))
+      return false;
+    // Optional observer groups: `, groups = [0, -1], output_group = 1`.
+    if (token_.is(TokenKind::Comma)) {
+      consume();
+      if (!token_.isKeyword("groups"))
+        return expected("'groups' in quant(...)");
+      consume();
+      if (!expect(TokenKind::Equal, "'=' after 'groups'"))
+        return false;
+      if (!token_.is(TokenKind::LSquare))
+        return expected("'[' to begin the list of observer groups");
+      Token groupsToken = token_;
+      AttributeList groups;
+      if (!parseAttributeList(groups, 1))
+        return false;
+      for (const Attribute &group : groups) {
+        if (!group.isInt() || group.getInt() < -1)
+          return errorAt(groupsToken, "observer groups must be integers >= -1 (-1: none)");
+        clauses.quantInputGroups.push_back(group.getInt());
+      }
+      if (!expect(TokenKind::Comma, "',' and 'output_group' after the groups"))
+        return false;
+      if (!token_.isKeyword("output_group"))
+        return expected("'output_group' in quant(...)");
+      consume();
+      Token outputGroupToken = token_;
+      Attribute outputGroup;
+      if (!expect(TokenKind::Equal, "'=' after 'output_group'") ||
+          !parseAttribute(outputGroup, 1))
+        return false;
+      if (!outputGroup.isInt() || outputGroup.getInt() < -1)
+        return errorAt(outputGroupToken, "'output_group' must be an integer >= -1 (-1: none)");
+      clauses.quantOutputGroup = outputGroup.getInt();
+    }
+    if (!expect(TokenKind::RParen, "')' to close quant(...)"))
       return false;
     clauses.hasQuant = true;
   }

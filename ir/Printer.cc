@@ -227,6 +227,15 @@ void Printer::printNode(const Node &node) {
     }
     os_ << "], output = ";
     quant.output.print(os_);
+    if (quant.hasGroups()) {
+      os_ << ", groups = [";
+      for (size_t i = 0, e = quant.inputGroups.size(); i != e; ++i) {
+        if (i != 0)
+          os_ << ", ";
+        os_ << quant.inputGroups[i];
+      }
+      os_ << "], output_group = " << quant.outputGroup;
+    }
     os_ << ')';
   }
   os_ << '\n';
