@@ -41,10 +41,23 @@ public:
   }
 };
 
+/// Adds a node whose op name the text form cannot spell: the graph is valid
+/// but does not survive print -> parse.
+class UnprintablePass : public Pass {
+public:
+  UnprintablePass() : Pass("test-unprintable", "Adds an op named with a space") {}
+  PassResult run(Graph &graph, PassContext &) override {
+    Node *node = graph.createNode("my op", {graph.inputs()[0]}, {graph.inputs()[0]->type()});
+    graph.append(node);
+    return PassResult::Changed;
+  }
+};
+
 PassRegistry testRegistry() {
   PassRegistry registry;
   registry.registerPass("test-break-ir", [] { return std::make_unique<BreakIRPass>(); });
   registry.registerPass("test-fail", [] { return std::make_unique<FailPass>(); });
+  registry.registerPass("test-unprintable", [] { return std::make_unique<UnprintablePass>(); });
   registry.registerPass("dce", [] { return builtinPassRegistry().create("dce"); });
   return registry;
 }
@@ -130,13 +143,31 @@ TEST(QfxOptTest, ASuccessfulRunOutputsThePrintedGraph) {
   EXPECT_TRUE(result.errors.empty()) << result.errors;
 }
 
+TEST(QfxOptTest, VerifyRoundtripCatchesAGraphTheTextFormCannotReproduce) {
+  QfxOptConfig config;
+  config.passPipeline = "test-unprintable";
+  config.verifyRoundtrip = true;
+  DriverResult result = runDriver(config);
+  EXPECT_FALSE(result.ok);
+  EXPECT_TRUE(result.output.empty());
+  EXPECT_EQ(
+      result.errors.rfind("in.qfx: error: round trip after the pass pipeline: the printed "
+                          "graph does not parse back: line 4 `%0 = my op(%x) : tensor<4xf32>`",
+                          0),
+      0u)
+      << result.errors;
+
+  config.verifyRoundtrip = false;
+  EXPECT_TRUE(runDriver(config).ok);
+}
+
 TEST(QfxOptTest, UnknownPassesInTheConfigFailBeforeReadingTheInput) {
   QfxOptConfig config;
   config.passPipeline = "cse";
   DriverResult result = runDriver(config);
   EXPECT_FALSE(result.ok);
   EXPECT_EQ(result.errors.rfind("<pass-pipeline>:1:1: error: unknown pass 'cse'; registered "
-                                "passes: dce, test-break-ir, test-fail\n",
+                                "passes: dce, test-break-ir, test-fail, test-unprintable\n",
                                 0),
             0u)
       << result.errors;
