@@ -227,7 +227,8 @@ void Printer::printNode(const Node &node) {
     }
     os_ << "], output = ";
     quant.output.print(os_);
-    if (quant.hasGroups()) {
+    // A node without operands can still have an output group.
+    if (quant.hasGroups() || quant.outputGroup != -1) {
       os_ << ", groups = [";
       for (size_t i = 0, e = quant.inputGroups.size(); i != e; ++i) {
         if (i != 0)

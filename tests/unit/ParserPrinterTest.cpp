@@ -182,6 +182,26 @@ TEST(ParserPrinterTest, PrintOptionsDropProvenanceAndAnnotations) {
   EXPECT_TRUE(parseOk(printed));
 }
 
+TEST(ParserPrinterTest, ObserverGroupsRoundTrip) {
+  const char *text =
+      "graph @g(%x: tensor<4xf32>) {\n"
+      "  %0 = aten::add(%x, %x) : tensor<4xf32> quant(inputs = [none, none], output = none, "
+      "groups = [0, -1], output_group = 1)\n"
+      "  %1 = my.source() : tensor<4xf32> quant(inputs = [], output = none, groups = [], "
+      "output_group = 4)\n"
+      "  %2 = aten::relu(%1) : tensor<4xf32> quant(inputs = [none], output = none)\n"
+      "  return %0, %2\n"
+      "}\n";
+  std::unique_ptr<Graph> graph = parseOk(text);
+  ASSERT_TRUE(graph);
+  const QuantAnnotation *add = graph->front()->quant();
+  EXPECT_EQ(add->inputGroups, (std::vector<int64_t>{0, -1}));
+  EXPECT_EQ(add->outputGroup, 1);
+  EXPECT_EQ(graph->front()->next()->quant()->outputGroup, 4);
+  EXPECT_FALSE(graph->back()->quant()->hasGroups());
+  EXPECT_EQ(printGraphToString(*graph), text);
+}
+
 TEST(ParserPrinterTest, PrintToStream) {
   std::unique_ptr<Graph> graph = parseOk("graph @g() {\n  return\n}\n");
   ASSERT_TRUE(graph);
