@@ -5,6 +5,8 @@
 //===----------------------------------------------------------------------===//
 #include "ir/Graph.h"
 
+#include "llvm/ADT/STLExtras.h"
+#include "llvm/ADT/SmallPtrSet.h"
 #include "llvm/Support/ErrorHandling.h"
 #include "llvm/Support/raw_ostream.h"
 
@@ -16,15 +18,21 @@ namespace qfx {
 // Value
 //===----------------------------------------------------------------------===//
 
-void Value::removeUse(Node *user, unsigned operandIndex) {
-  // Swap-and-pop: use order is not meaningful, removal stays O(uses).
-  for (size_t i = 0, e = uses_.size(); i != e; ++i) {
-    if (uses_[i].user == user && uses_[i].operandIndex == operandIndex) {
-      uses_[i] = uses_.back();
-      uses_.pop_back();
-      return;
-    }
+unsigned &Value::slotOf(const Use &use) const {
+  if (use.isGraphOutput())
+    return graph_->outputUseSlots_[use.operandIndex];
+  return use.user->useSlots_[use.operandIndex];
+}
+
+void Value::removeUseAt(unsigned slot) {
+  // Swap-and-pop: use order is not meaningful; the moved use learns its new
+  // slot, so removal is O(1).
+  unsigned last = static_cast<unsigned>(uses_.size() - 1);
+  if (slot != last) {
+    uses_[slot] = uses_[last];
+    slotOf(uses_[slot]) = slot;
   }
+  uses_.pop_back();
 }
 
 void Value::replaceAllUsesWith(Value *replacement) {
@@ -35,7 +43,7 @@ void Value::replaceAllUsesWith(Value *replacement) {
       graph_->outputs_[use.operandIndex] = replacement;
     else
       use.user->operands_[use.operandIndex] = replacement;
-    replacement->uses_.push_back(use);
+    slotOf(use) = replacement->addUse(use);
   }
   uses_.clear();
 }
@@ -48,24 +56,23 @@ void Node::setOperand(unsigned index, Value *value) {
   Value *old = operands_[index];
   if (old == value)
     return;
-  old->removeUse(this, index);
+  old->removeUseAt(useSlots_[index]);
   operands_[index] = value;
-  value->addUse({this, index});
+  useSlots_[index] = value->addUse({this, index});
 }
 
 void Node::addOperand(Value *value) {
   operands_.push_back(value);
-  value->addUse({this, static_cast<unsigned>(operands_.size() - 1)});
+  useSlots_.push_back(value->addUse({this, static_cast<unsigned>(operands_.size() - 1)}));
 }
 
 void Node::eraseOperand(unsigned index) {
-  operands_[index]->removeUse(this, index);
-  for (unsigned i = index + 1, e = operands_.size(); i != e; ++i) {
-    for (Use &use : operands_[i]->uses_)
-      if (use.user == this && use.operandIndex == i)
-        use.operandIndex = i - 1;
-  }
+  operands_[index]->removeUseAt(useSlots_[index]);
+  // Later operands move down one position; their uses say so.
+  for (unsigned i = index + 1, e = operands_.size(); i != e; ++i)
+    operands_[i]->uses_[useSlots_[i]].operandIndex = i - 1;
   operands_.erase(operands_.begin() + index);
+  useSlots_.erase(useSlots_.begin() + index);
   if (quant_ && index < quant_->inputs.size())
     quant_->inputs.erase(quant_->inputs.begin() + index);
 }
@@ -190,24 +197,42 @@ void Graph::eraseParameter(Value *parameter) {
                                   [&](const auto &owned) { return owned.get() == parameter; }));
 }
 
+void Graph::eraseParameters(llvm::ArrayRef<Value *> parameters) {
+  if (parameters.empty())
+    return;
+  llvm::SmallPtrSet<Value *, 16> doomed;
+  for (Value *parameter : parameters) {
+    if (parameter->hasUses())
+      llvm::report_fatal_error(llvm::Twine("qfx: erasing parameter '") + parameter->name() +
+                               "' that has uses");
+    doomed.insert(parameter);
+    parametersByName_.erase(parameter->name());
+  }
+  llvm::erase_if(parameters_, [&](Value *parameter) { return doomed.count(parameter); });
+  for (unsigned i = 0, e = parameters_.size(); i != e; ++i)
+    parameters_[i]->index_ = i;
+  llvm::erase_if(ownedValues_, [&](const auto &owned) { return doomed.count(owned.get()); });
+}
+
 void Graph::addOutput(Value *value) {
   outputs_.push_back(value);
-  value->addUse({nullptr, static_cast<unsigned>(outputs_.size() - 1)});
+  outputUseSlots_.push_back(value->addUse({nullptr, static_cast<unsigned>(outputs_.size() - 1)}));
 }
 
 void Graph::setOutput(unsigned index, Value *value) {
   Value *old = outputs_[index];
   if (old == value)
     return;
-  old->removeUse(nullptr, index);
+  old->removeUseAt(outputUseSlots_[index]);
   outputs_[index] = value;
-  value->addUse({nullptr, index});
+  outputUseSlots_[index] = value->addUse({nullptr, index});
 }
 
 Node *Graph::createNode(const OpInfo *op, llvm::ArrayRef<Value *> operands,
                         llvm::ArrayRef<Type> resultTypes) {
   Node *node = new Node(this, op, nextNodeId_++);
   node->operands_.reserve(operands.size());
+  node->useSlots_.reserve(operands.size());
   for (Value *operand : operands)
     node->addOperand(operand);
   node->results_.reserve(resultTypes.size());
@@ -271,7 +296,7 @@ void Graph::erase(Node *node) {
     llvm::report_fatal_error(llvm::Twine("qfx: erasing node ") + node->describe() +
                              " whose results are used");
   for (unsigned i = 0, e = node->operands_.size(); i != e; ++i)
-    node->operands_[i]->removeUse(node, i);
+    node->operands_[i]->removeUseAt(node->useSlots_[i]);
   unlink(node);
   delete node;
 }

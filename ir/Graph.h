@@ -91,8 +91,16 @@ private:
   friend class Node;
   Value(Graph *graph, Kind kind, Type type, unsigned index)
       : graph_(graph), type_(std::move(type)), kind_(kind), index_(index) {}
-  void addUse(Use use) { uses_.push_back(use); }
-  void removeUse(Node *user, unsigned operandIndex);
+  /// Appends `use` and returns its slot in the use list; the user keeps the
+  /// slot so that removing the use is O(1) (see Node::useSlots_).
+  unsigned addUse(Use use) {
+    uses_.push_back(use);
+    return static_cast<unsigned>(uses_.size() - 1);
+  }
+  /// Removes the use at `slot` by moving the last use into it.
+  void removeUseAt(unsigned slot);
+  /// Where the use `use` records its slot (in its node or in the graph).
+  unsigned &slotOf(const Use &use) const;
 
   Graph *graph_;
   Node *producer_ = nullptr;
@@ -197,6 +205,10 @@ private:
   Node *next_ = nullptr;
   bool linked_ = false;
   llvm::SmallVector<Value *, 3> operands_;
+  /// useSlots_[i]: position of this node's use of operand i in that operand's
+  /// use list, so setOperand and erase never search a use list (a value with
+  /// many users would make that quadratic).
+  llvm::SmallVector<unsigned, 3> useSlots_;
   llvm::SmallVector<std::unique_ptr<Value>, 1> results_;
   AttributeDict attributes_;
   SourceInfo source_;
@@ -251,8 +263,12 @@ public:
   Value *addParameter(llvm::StringRef name, Type type, bool isBuffer = false);
   Value *parameter(llvm::StringRef name) const;
   llvm::ArrayRef<Value *> parameters() const { return parameters_; }
-  /// Removes an unused parameter. O(parameters).
+  /// Removes an unused parameter. O(parameters): to remove many, use
+  /// eraseParameters.
   void eraseParameter(Value *parameter);
+  /// Removes several unused parameters at once, keeping the order of the
+  /// rest. O(parameters + removed).
+  void eraseParameters(llvm::ArrayRef<Value *> parameters);
 
   // Outputs.
   llvm::ArrayRef<Value *> outputs() const { return outputs_; }
@@ -296,6 +312,7 @@ private:
   std::vector<Value *> parameters_;
   llvm::StringMap<Value *> parametersByName_;
   std::vector<Value *> outputs_;
+  std::vector<unsigned> outputUseSlots_; // as Node::useSlots_, for outputs
   Node *head_ = nullptr;
   Node *tail_ = nullptr;
   size_t numNodes_ = 0;

@@ -43,8 +43,7 @@ public:
       for (Value *parameter : graph.parameters())
         if (!parameter->hasUses() && !referenced.contains(parameter->name()))
           unused.push_back(parameter);
-      for (Value *parameter : unused)
-        graph.eraseParameter(parameter);
+      graph.eraseParameters(unused);
       changed |= !unused.empty();
     }
     return changed ? PassResult::Changed : PassResult::Unchanged;
