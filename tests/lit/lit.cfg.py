@@ -27,3 +27,7 @@ for tool in tools:
     if os.path.dirname(tool) not in path:
         path.append(os.path.dirname(tool))
 config.environment["PATH"] = os.pathsep.join(path + [os.environ.get("PATH", "/usr/bin:/bin")])
+
+# Every graph qfx-opt reads or writes in a lit test is also checked to print -> parse -> print
+# identically (the text form's round-trip guarantee), without each RUN line having to ask.
+config.environment["QFX_OPT_OPTIONS"] = "--verify-roundtrip"
