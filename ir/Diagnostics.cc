@@ -27,8 +27,7 @@ void printDiagnostic(const Diagnostic &diagnostic) {
   llvm::raw_ostream &os = llvm::errs();
   const Location &loc = diagnostic.location;
   if (loc.isKnown())
-    os << (loc.file.empty() ? "<input>" : loc.file) << ":" << loc.line << ":" << loc.column
-       << ": ";
+    os << (loc.file.empty() ? "<input>" : loc.file) << ":" << loc.line << ":" << loc.column << ": ";
   os << severityName(diagnostic.severity) << ": " << diagnostic.message << "\n";
   for (const Diagnostic &note : diagnostic.notes)
     printDiagnostic(note);

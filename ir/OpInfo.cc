@@ -19,10 +19,10 @@ namespace {
 using namespace optrait;
 
 const OpInfo kKnownOps[] = {
-#define QFX_OP(Id, Spelling, OpType, MinOperands, MaxOperands, NumResults, Role, Traits,          \
-               WeightOperand, BiasOperand, ChannelAxis, BlockAxis, RequiredAttrs)                 \
-  {OpCode::Id,   Spelling,      OpType,      MinOperands, MaxOperands, NumResults, OpRole::Role,  \
-   (Traits),     WeightOperand, BiasOperand, ChannelAxis, BlockAxis,   RequiredAttrs},
+#define QFX_OP(Id, Spelling, OpType, MinOperands, MaxOperands, NumResults, Role, Traits,           \
+               WeightOperand, BiasOperand, ChannelAxis, BlockAxis, RequiredAttrs)                  \
+  {OpCode::Id, Spelling,      OpType,      MinOperands, MaxOperands, NumResults,   OpRole::Role,   \
+   (Traits),   WeightOperand, BiasOperand, ChannelAxis, BlockAxis,   RequiredAttrs},
 #include "ir/OpTable.def"
 };
 
@@ -47,8 +47,8 @@ public:
       opType = saved.drop_front(sep + 2);
     else if ((sep = saved.find('.')) != llvm::StringRef::npos)
       opType = saved.drop_front(sep + 1);
-    unknown_.push_back(OpInfo{OpCode::Unknown, saved, opType, 0, -1, -1, OpRole::None, 0, -1, -1,
-                              -1, -1, ""});
+    unknown_.push_back(
+        OpInfo{OpCode::Unknown, saved, opType, 0, -1, -1, OpRole::None, 0, -1, -1, -1, -1, ""});
     index_[saved] = &unknown_.back();
     return &unknown_.back();
   }

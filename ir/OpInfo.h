@@ -54,6 +54,10 @@ enum : uint32_t {
   /// same row-major order (reshape, view, flatten, squeeze, unsqueeze; not
   /// permute/transpose). With equal operand and result types it is a no-op.
   ReshapeLike = 1u << 15,
+  /// Output is never negative whatever the input (relu, relu6). The
+  /// reference re-tags such outputs as affine (§3.4), which matters to how
+  /// share-observers compares specs in its reference mode.
+  NonNegative = 1u << 16,
 };
 } // namespace optrait
 
@@ -91,10 +95,10 @@ struct OpInfo {
   int16_t numResults;
   OpRole role;
   uint32_t traits;
-  int8_t weightOperand; // -1: none
-  int8_t biasOperand;   // -1: none
-  int8_t channelAxis;   // default per-channel axis of the weight, -1: none
-  int8_t blockAxis;     // default per-block axis of the weight, -1: none
+  int8_t weightOperand;          // -1: none
+  int8_t biasOperand;            // -1: none
+  int8_t channelAxis;            // default per-channel axis of the weight, -1: none
+  int8_t blockAxis;              // default per-block axis of the weight, -1: none
   llvm::StringRef requiredAttrs; // comma separated
 
   bool isKnown() const { return code != OpCode::Unknown; }

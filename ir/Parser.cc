@@ -795,8 +795,7 @@ bool Parser::parseClauses(NodeClauses &clauses) {
       consume();
       Token outputGroupToken = token_;
       Attribute outputGroup;
-      if (!expect(TokenKind::Equal, "'=' after 'output_group'") ||
-          !parseAttribute(outputGroup, 1))
+      if (!expect(TokenKind::Equal, "'=' after 'output_group'") || !parseAttribute(outputGroup, 1))
         return false;
       if (!outputGroup.isInt() || outputGroup.getInt() < -1)
         return errorAt(outputGroupToken, "'output_group' must be an integer >= -1 (-1: none)");

@@ -17,11 +17,20 @@ struct DTypeSpelling {
 };
 // One list so dtypeName, parseDType and allDTypeNames cannot drift apart.
 constexpr DTypeSpelling kDTypeSpellings[] = {
-    {DType::Unknown, "?"},         {DType::F64, "f64"},       {DType::F32, "f32"},
-    {DType::F16, "f16"},           {DType::BF16, "bf16"},     {DType::I64, "i64"},
-    {DType::I32, "i32"},           {DType::I16, "i16"},       {DType::I8, "i8"},
-    {DType::U8, "u8"},             {DType::I1, "i1"},         {DType::F8E4M3FN, "f8E4M3FN"},
-    {DType::F8E5M2, "f8E5M2"},     {DType::F8E8M0FNU, "f8E8M0FNU"},
+    {DType::Unknown, "?"},
+    {DType::F64, "f64"},
+    {DType::F32, "f32"},
+    {DType::F16, "f16"},
+    {DType::BF16, "bf16"},
+    {DType::I64, "i64"},
+    {DType::I32, "i32"},
+    {DType::I16, "i16"},
+    {DType::I8, "i8"},
+    {DType::U8, "u8"},
+    {DType::I1, "i1"},
+    {DType::F8E4M3FN, "f8E4M3FN"},
+    {DType::F8E5M2, "f8E5M2"},
+    {DType::F8E8M0FNU, "f8E8M0FNU"},
     {DType::F4E2M1FN, "f4E2M1FN"},
 };
 } // namespace

@@ -244,9 +244,9 @@ void Verifier::verifyNode(const Node *node, unsigned position) {
                       "; give one spec (or none) per operand");
     if (quant->hasGroups() && quant->inputGroups.size() != node->numOperands())
       error(node, "the quant annotation of " + node->describe() + " has " +
-                      llvm::Twine(quant->inputGroups.size()) + " observer groups but the node has " +
-                      llvm::Twine(node->numOperands()) + " operands; give one group (or -1) per " +
-                      "operand");
+                      llvm::Twine(quant->inputGroups.size()) +
+                      " observer groups but the node has " + llvm::Twine(node->numOperands()) +
+                      " operands; give one group (or -1) per " + "operand");
   }
   for (const NamedAttribute &entry : node->attributes())
     verifyTensorRefs(node, entry.second, entry.first);

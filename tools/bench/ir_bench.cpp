@@ -96,13 +96,13 @@ int main(int argc, char **argv) {
   if (sizes.empty())
     sizes = {10000, 100000, 1000000};
 
-  const char *phases[] = {"build",   "print",       "parse",
-                          "verify",  "cse,dce",     "parse+print",
-                          "fan-out dce"};
+  const char *phases[] = {"build",   "print",       "parse",      "verify",
+                          "cse,dce", "parse+print", "fan-out dce"};
   std::map<unsigned, std::map<std::string, double>> seconds;
   llvm::outs() << llvm::format("%-10s %-12s %12s %12s\n", static_cast<const char *>("nodes"),
-                              static_cast<const char *>("phase"), static_cast<const char *>("seconds"),
-                              static_cast<const char *>("ns/node"));
+                               static_cast<const char *>("phase"),
+                               static_cast<const char *>("seconds"),
+                               static_cast<const char *>("ns/node"));
   for (unsigned size : sizes) {
     DiagnosticEngine diagnostics;
     auto start = Clock::now();
@@ -142,8 +142,8 @@ int main(int argc, char **argv) {
       return 1;
     size_t expected = size / kNodesPerBlock * (kNodesPerBlock - 2);
     if (graph->numNodes() != expected) {
-      llvm::errs() << "error: cse,dce left " << graph->numNodes() << " nodes, expected "
-                   << expected << "\n";
+      llvm::errs() << "error: cse,dce left " << graph->numNodes() << " nodes, expected " << expected
+                   << "\n";
       return 1;
     }
 
