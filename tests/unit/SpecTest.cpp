@@ -15,6 +15,7 @@
 
 #include "llvm/Support/Error.h"
 
+#include <cmath>
 #include <gmock/gmock.h>
 #include <gtest/gtest.h>
 
@@ -706,6 +707,31 @@ TEST(TreeIO, YAMLScalarTyping) {
   EXPECT_EQ(tree->str(), "{a = none, b = none, c = true, d = false, e = 12, f = -31, g = 1000, "
                          "h = 1.5, i = 0.001, j = inf, k = \"12\", l = \"true\", m = \"7\", n = "
                          "\"text\", o = none, p = 8, q = \"inf\"}");
+}
+
+TEST(TreeIO, YAMLMergeListsAndAnchorsInSequences) {
+  llvm::Expected<Attribute> tree = parseYAMLTree(R"(
+base: &base {dtype: int4, qscheme: symmetric}
+act: &act {dtype: uint8, qformulation: minval}
+list:
+  - &first {a: 1}
+  - *first
+merged:
+  <<: [*act, *base]
+  granularity: {type: per_tensor}
+)");
+  ASSERT_TRUE(bool(tree)) << llvm::toString(tree.takeError());
+  EXPECT_EQ(tree->lookup("list")->str(), "[{a = 1}, {a = 1}]");
+  // Earlier merge sources win over later ones; explicit keys come last.
+  EXPECT_EQ(tree->lookup("merged")->str(),
+            "{dtype = \"uint8\", qformulation = \"minval\", qscheme = \"symmetric\", "
+            "granularity = {type = \"per_tensor\"}}");
+}
+
+TEST(TreeIO, NonFiniteFloatsInJSON) {
+  Attribute tree = Attribute::list({Attribute::floating(HUGE_VAL), Attribute::floating(0.25)});
+  EXPECT_EQ(toJSONString(tree, 0), R"(["inf",0.25])");
+  EXPECT_EQ(toYAMLString(tree), "[.inf, 0.25]\n");
 }
 
 TEST(TreeIO, YAMLErrors) {
