@@ -225,11 +225,6 @@ struct MaskBytes {
 };
 constexpr MaskBytes kMaskBytes;
 
-inline void storeMask8(uint8_t *p, __m256 m) {
-  const uint64_t bytes = kMaskBytes.v[_mm256_movemask_ps(m)];
-  std::memcpy(p, &bytes, sizeof(bytes));
-}
-
 // Low byte of each 32-bit lane → 8 consecutive bytes.
 inline void storeBytes8(uint8_t *p, __m256i v) {
   const __m256i pick =
@@ -298,6 +293,7 @@ struct F32 {
 #if defined(QFX_KERNELS_AVX2)
   static __m256 load8(const float *p) { return _mm256_loadu_ps(p); }
   static void store8(float *p, __m256 v) { _mm256_storeu_ps(p, v); }
+  static void stream8(float *p, __m256 v) { _mm256_stream_ps(p, v); }
 #endif
 };
 
@@ -309,8 +305,12 @@ struct F16 {
   static __m256 load8(const uint16_t *p) {
     return _mm256_cvtph_ps(_mm_loadu_si128(reinterpret_cast<const __m128i *>(p)));
   }
+  static __m128i pack8(__m256 v) { return _mm256_cvtps_ph(v, _MM_FROUND_TO_NEAREST_INT); }
   static void store8(uint16_t *p, __m256 v) {
-    _mm_storeu_si128(reinterpret_cast<__m128i *>(p), _mm256_cvtps_ph(v, _MM_FROUND_TO_NEAREST_INT));
+    _mm_storeu_si128(reinterpret_cast<__m128i *>(p), pack8(v));
+  }
+  static void stream8(uint16_t *p, __m256 v) {
+    _mm_stream_si128(reinterpret_cast<__m128i *>(p), pack8(v));
   }
 #endif
 };
@@ -324,19 +324,57 @@ struct BF16 {
     const __m256i h = _mm256_cvtepu16_epi32(_mm_loadu_si128(reinterpret_cast<const __m128i *>(p)));
     return _mm256_castsi256_ps(_mm256_slli_epi32(h, 16));
   }
-  static void store8(uint16_t *p, __m256 v) {
+  static __m128i pack8(__m256 v) {
     const __m256i b = _mm256_castps_si256(v);
     const __m256i lsb = _mm256_and_si256(_mm256_srli_epi32(b, 16), _mm256_set1_epi32(1));
     __m256i r = _mm256_add_epi32(_mm256_add_epi32(b, _mm256_set1_epi32(0x7FFF)), lsb);
     r = _mm256_srli_epi32(r, 16);
     const __m256 isNaN = _mm256_cmp_ps(v, v, _CMP_UNORD_Q);
     r = _mm256_blendv_epi8(r, _mm256_set1_epi32(0x7FC0), _mm256_castps_si256(isNaN));
-    const __m128i packed =
-        _mm_packus_epi32(_mm256_castsi256_si128(r), _mm256_extracti128_si256(r, 1));
-    _mm_storeu_si128(reinterpret_cast<__m128i *>(p), packed);
+    return _mm_packus_epi32(_mm256_castsi256_si128(r), _mm256_extracti128_si256(r, 1));
+  }
+  static void store8(uint16_t *p, __m256 v) {
+    _mm_storeu_si128(reinterpret_cast<__m128i *>(p), pack8(v));
+  }
+  static void stream8(uint16_t *p, __m256 v) {
+    _mm_stream_si128(reinterpret_cast<__m128i *>(p), pack8(v));
   }
 #endif
 };
+
+// Streaming (non-temporal) stores skip the read-for-ownership of output lines
+// that will not be read again before they leave the cache (the caller enables
+// them only for outputs larger than the last-level cache); they need aligned
+// addresses, so streaming runs peel a scalar head first, and the range entry
+// points end with an sfence so other threads see the data.
+#if defined(QFX_KERNELS_AVX2)
+template <bool Stream, class S> inline void put8(typename S::Storage *p, __m256 v) {
+  if constexpr (Stream)
+    S::stream8(p, v);
+  else
+    S::store8(p, v);
+}
+
+template <bool Stream> inline void putMask8(uint8_t *p, __m256 m) {
+  const uint64_t bytes = kMaskBytes.v[_mm256_movemask_ps(m)];
+  if constexpr (Stream)
+    _mm_stream_si64(reinterpret_cast<long long *>(p), (long long)bytes);
+  else
+    std::memcpy(p, &bytes, sizeof(bytes));
+}
+#endif
+
+// Elements before `y` reaches the alignment of an 8-lane store (0 unless
+// streaming).
+template <bool Stream, class S> inline int64_t headLength(const void *y, int64_t n) {
+  if constexpr (!Stream)
+    return 0;
+  constexpr uintptr_t kBytes = 8 * sizeof(typename S::Storage);
+  const uintptr_t misalign = reinterpret_cast<uintptr_t>(y) % kBytes;
+  const int64_t head =
+      misalign == 0 ? 0 : int64_t((kBytes - misalign) / sizeof(typename S::Storage));
+  return std::min(head, n);
+}
 
 //===----------------------------------------------------------------------===//
 // Qparam sources: one set for a whole run, or one set per element
@@ -351,24 +389,24 @@ struct IntParams8 {
 };
 #endif
 
+// Param sources hold scalars only and are passed to the runs by value: the
+// broadcasts in at8() then stay in registers across the loop. (Keeping __m256
+// members here made GCC copy them through the stack in 128-bit halves every
+// iteration, and the 256-bit reloads stalled on store forwarding: 10x slower.)
 struct UniformInt {
   IntParams p;
-#if defined(QFX_KERNELS_AVX2)
-  IntParams8 v;
-#endif
   UniformInt(const LoopJob &job, int64_t q) {
     p.scale = job.scale[q];
     p.inv = 1.0f / p.scale; // as ATen: multiply by the float reciprocal
     p.quantOffset = job.zeroPoint ? float(job.zeroPoint[q]) : job.quantMin;
     p.floatOffset = job.minVal ? job.minVal[q] : 0.0f;
-#if defined(QFX_KERNELS_AVX2)
-    v = {_mm256_set1_ps(p.scale), _mm256_set1_ps(p.inv), _mm256_set1_ps(p.quantOffset),
-         _mm256_set1_ps(p.floatOffset)};
-#endif
   }
   IntParams at(int64_t) const { return p; }
 #if defined(QFX_KERNELS_AVX2)
-  IntParams8 at8(int64_t) const { return v; }
+  IntParams8 at8(int64_t) const {
+    return {_mm256_set1_ps(p.scale), _mm256_set1_ps(p.inv), _mm256_set1_ps(p.quantOffset),
+            _mm256_set1_ps(p.floatOffset)};
+  }
 #endif
 };
 
@@ -419,63 +457,71 @@ struct PerElementFloat {
 // Runs: one loop per (operation, value type, format kind, qparam source)
 //===----------------------------------------------------------------------===//
 
-template <class S, bool WithMask, class P>
+template <class S, bool WithMask, bool Stream, class P>
 void fakeQuantIntRun(const typename S::Storage *x, typename S::Storage *y, uint8_t *mask, int64_t n,
-                     const P &params, float quantMin, float quantMax) {
-  int64_t i = 0;
-#if defined(QFX_KERNELS_AVX2)
-  const __m256 qmin = _mm256_set1_ps(quantMin), qmax = _mm256_set1_ps(quantMax);
-  for (; i + 8 <= n; i += 8) {
-    const IntParams8 p = params.at8(i);
-    __m256 q = _mm256_mul_ps(_mm256_sub_ps(S::load8(x + i), p.floatOffset), p.inv);
-    q = _mm256_add_ps(round8(q), p.quantOffset);
-    if constexpr (WithMask)
-      storeMask8(mask + i, _mm256_and_ps(_mm256_cmp_ps(q, qmin, _CMP_GE_OQ),
-                                         _mm256_cmp_ps(q, qmax, _CMP_LE_OQ)));
-    q = _mm256_min_ps(qmax, _mm256_max_ps(qmin, q));
-    q = _mm256_add_ps(_mm256_mul_ps(_mm256_sub_ps(q, p.quantOffset), p.scale), p.floatOffset);
-    S::store8(y + i, q);
-  }
-#endif
-  for (; i < n; ++i) {
+                     P params, float quantMin, float quantMax) {
+  auto one = [&](int64_t i) {
     const IntParams p = params.at(i);
     float q = std::nearbyint((S::load(x + i) - p.floatOffset) * p.inv) + p.quantOffset;
     if constexpr (WithMask)
       mask[i] = (q >= quantMin) & (q <= quantMax);
     q = clampKeepNaN(q, quantMin, quantMax);
     S::store(y + i, (q - p.quantOffset) * p.scale + p.floatOffset);
-  }
-}
-
-template <class S, bool WithMask, class P>
-void fakeQuantFloatRun(const typename S::Storage *x, typename S::Storage *y, uint8_t *mask,
-                       int64_t n, const P &params, const GridConsts &g) {
+  };
   int64_t i = 0;
 #if defined(QFX_KERNELS_AVX2)
-  const __m256 hi = _mm256_set1_ps(g.maxValue), lo = _mm256_set1_ps(-g.maxValue);
+  for (const int64_t head = headLength<Stream, S>(y, n); i < head; ++i)
+    one(i);
+  const __m256 qmin = _mm256_set1_ps(quantMin), qmax = _mm256_set1_ps(quantMax);
   for (; i + 8 <= n; i += 8) {
-    const __m256 scale = params.at8(i);
-    __m256 t = _mm256_div_ps(S::load8(x + i), scale);
+    const IntParams8 p = params.at8(i);
+    __m256 q = _mm256_mul_ps(_mm256_sub_ps(S::load8(x + i), p.floatOffset), p.inv);
+    q = _mm256_add_ps(round8(q), p.quantOffset);
     if constexpr (WithMask)
-      storeMask8(mask + i,
-                 _mm256_and_ps(_mm256_cmp_ps(t, lo, _CMP_GE_OQ), _mm256_cmp_ps(t, hi, _CMP_LE_OQ)));
-    t = _mm256_min_ps(hi, _mm256_max_ps(lo, t));
-    S::store8(y + i, _mm256_mul_ps(roundToGrid8(t, g), scale));
+      putMask8<Stream>(mask + i, _mm256_and_ps(_mm256_cmp_ps(q, qmin, _CMP_GE_OQ),
+                                               _mm256_cmp_ps(q, qmax, _CMP_LE_OQ)));
+    q = _mm256_min_ps(qmax, _mm256_max_ps(qmin, q));
+    q = _mm256_add_ps(_mm256_mul_ps(_mm256_sub_ps(q, p.quantOffset), p.scale), p.floatOffset);
+    put8<Stream, S>(y + i, q);
   }
 #endif
-  for (; i < n; ++i) {
+  for (; i < n; ++i)
+    one(i);
+}
+
+template <class S, bool WithMask, bool Stream, class P>
+void fakeQuantFloatRun(const typename S::Storage *x, typename S::Storage *y, uint8_t *mask,
+                       int64_t n, P params, GridConsts g) {
+  auto one = [&](int64_t i) {
     const float scale = params.at(i);
     const float t = S::load(x + i) / scale;
     if constexpr (WithMask)
       mask[i] = (t >= -g.maxValue) & (t <= g.maxValue);
     S::store(y + i, roundToGrid(clampKeepNaN(t, -g.maxValue, g.maxValue), g) * scale);
+  };
+  int64_t i = 0;
+#if defined(QFX_KERNELS_AVX2)
+  for (const int64_t head = headLength<Stream, S>(y, n); i < head; ++i)
+    one(i);
+  const __m256 hi = _mm256_set1_ps(g.maxValue), lo = _mm256_set1_ps(-g.maxValue);
+  for (; i + 8 <= n; i += 8) {
+    const __m256 scale = params.at8(i);
+    __m256 t = _mm256_div_ps(S::load8(x + i), scale);
+    if constexpr (WithMask)
+      putMask8<Stream>(mask + i, _mm256_and_ps(_mm256_cmp_ps(t, lo, _CMP_GE_OQ),
+                                               _mm256_cmp_ps(t, hi, _CMP_LE_OQ)));
+    t = _mm256_min_ps(hi, _mm256_max_ps(lo, t));
+    put8<Stream, S>(y + i, _mm256_mul_ps(roundToGrid8(t, g), scale));
   }
+#endif
+  for (; i < n; ++i)
+    one(i);
 }
 
 // Integer quantize: NaN is quantized as 0.0 (the zero point under ZP), since
 // an integer code cannot hold it; ±Inf saturate like any out-of-range value.
 template <class S, class P>
-void quantizeIntRun(const typename S::Storage *x, uint8_t *codes, int64_t n, const P &params,
+void quantizeIntRun(const typename S::Storage *x, uint8_t *codes, int64_t n, P params,
                     float quantMin, float quantMax) {
   int64_t i = 0;
 #if defined(QFX_KERNELS_AVX2)
@@ -500,8 +546,8 @@ void quantizeIntRun(const typename S::Storage *x, uint8_t *codes, int64_t n, con
 }
 
 template <class S, class P>
-void quantizeFloatRun(const typename S::Storage *x, uint8_t *codes, int64_t n, const P &params,
-                      const GridConsts &g, const CodeConsts &c) {
+void quantizeFloatRun(const typename S::Storage *x, uint8_t *codes, int64_t n, P params,
+                      GridConsts g, CodeConsts c) {
   int64_t i = 0;
 #if defined(QFX_KERNELS_AVX2)
   const __m256 hi = _mm256_set1_ps(g.maxValue), lo = _mm256_set1_ps(-g.maxValue);
@@ -518,7 +564,7 @@ void quantizeFloatRun(const typename S::Storage *x, uint8_t *codes, int64_t n, c
 }
 
 template <class S, bool SignedCodes, class P>
-void dequantizeIntRun(const uint8_t *codes, typename S::Storage *y, int64_t n, const P &params) {
+void dequantizeIntRun(const uint8_t *codes, typename S::Storage *y, int64_t n, P params) {
   int64_t i = 0;
 #if defined(QFX_KERNELS_AVX2)
   for (; i + 8 <= n; i += 8) {
@@ -538,8 +584,8 @@ void dequantizeIntRun(const uint8_t *codes, typename S::Storage *y, int64_t n, c
 }
 
 template <class S, class P>
-void dequantizeFloatRun(const uint8_t *codes, typename S::Storage *y, int64_t n, const P &params,
-                        const CodeConsts &c) {
+void dequantizeFloatRun(const uint8_t *codes, typename S::Storage *y, int64_t n, P params,
+                        CodeConsts c) {
   int64_t i = 0;
 #if defined(QFX_KERNELS_AVX2)
   for (; i + 8 <= n; i += 8) {
@@ -554,19 +600,22 @@ void dequantizeFloatRun(const uint8_t *codes, typename S::Storage *y, int64_t n,
 // grad_in = grad_out * mask, as a multiplication (not a select) so that a
 // NaN or Inf gradient on a masked element gives NaN exactly as ATen's
 // `grad * mask` does. Any non-zero mask byte counts as 1.
-template <class S>
+template <class S, bool Stream>
 void backwardRun(const typename S::Storage *g, const uint8_t *mask, typename S::Storage *out,
                  int64_t n) {
+  auto one = [&](int64_t i) { S::store(out + i, S::load(g + i) * (mask[i] ? 1.0f : 0.0f)); };
   int64_t i = 0;
 #if defined(QFX_KERNELS_AVX2)
+  for (const int64_t head = headLength<Stream, S>(out, n); i < head; ++i)
+    one(i);
   for (; i + 8 <= n; i += 8) {
     const __m256i m =
         _mm256_min_epu32(_mm256_cvtepu8_epi32(loadBytes8(mask + i)), _mm256_set1_epi32(1));
-    S::store8(out + i, _mm256_mul_ps(S::load8(g + i), _mm256_cvtepi32_ps(m)));
+    put8<Stream, S>(out + i, _mm256_mul_ps(S::load8(g + i), _mm256_cvtepi32_ps(m)));
   }
 #endif
   for (; i < n; ++i)
-    S::store(out + i, S::load(g + i) * (mask[i] ? 1.0f : 0.0f));
+    one(i);
 }
 
 //===----------------------------------------------------------------------===//
@@ -606,37 +655,55 @@ template <class Fn> void forEachRun(const LoopLayout &layout, int64_t begin, int
   }
 }
 
-template <class S> void fakeQuantizeTyped(const LoopJob &job, int64_t begin, int64_t end) {
+#if defined(QFX_KERNELS_AVX2)
+constexpr bool kCanStream = true;
+inline void fenceStreams(bool streamed) {
+  if (streamed)
+    _mm_sfence();
+}
+#else
+constexpr bool kCanStream = false;
+inline void fenceStreams(bool) {}
+#endif
+
+template <class S, bool WithMask, bool Stream>
+void fakeQuantizeRanges(const LoopJob &job, int64_t begin, int64_t end) {
   const auto *x = static_cast<const typename S::Storage *>(job.in);
   auto *y = static_cast<typename S::Storage *>(job.out);
   uint8_t *mask = job.mask;
+  auto maskAt = [&](int64_t off) { return WithMask ? mask + off : nullptr; };
   if (job.format == ElementFormat::Int) {
+    const float lo = job.quantMin, hi = job.quantMax;
     forEachRun(job.layout, begin, end, [&](int64_t off, int64_t n, int64_t q, bool perElement) {
-      const float lo = job.quantMin, hi = job.quantMax;
-      if (perElement) {
-        const PerElementInt p(job, q);
-        mask ? fakeQuantIntRun<S, true>(x + off, y + off, mask + off, n, p, lo, hi)
-             : fakeQuantIntRun<S, false>(x + off, y + off, nullptr, n, p, lo, hi);
-      } else {
-        const UniformInt p(job, q);
-        mask ? fakeQuantIntRun<S, true>(x + off, y + off, mask + off, n, p, lo, hi)
-             : fakeQuantIntRun<S, false>(x + off, y + off, nullptr, n, p, lo, hi);
-      }
+      if (perElement)
+        fakeQuantIntRun<S, WithMask, Stream>(x + off, y + off, maskAt(off), n,
+                                             PerElementInt(job, q), lo, hi);
+      else
+        fakeQuantIntRun<S, WithMask, Stream>(x + off, y + off, maskAt(off), n, UniformInt(job, q),
+                                             lo, hi);
     });
     return;
   }
   const GridConsts g = makeGrid(job.format);
   forEachRun(job.layout, begin, end, [&](int64_t off, int64_t n, int64_t q, bool perElement) {
-    if (perElement) {
-      const PerElementFloat p(job, q);
-      mask ? fakeQuantFloatRun<S, true>(x + off, y + off, mask + off, n, p, g)
-           : fakeQuantFloatRun<S, false>(x + off, y + off, nullptr, n, p, g);
-    } else {
-      const UniformFloat p(job, q);
-      mask ? fakeQuantFloatRun<S, true>(x + off, y + off, mask + off, n, p, g)
-           : fakeQuantFloatRun<S, false>(x + off, y + off, nullptr, n, p, g);
-    }
+    if (perElement)
+      fakeQuantFloatRun<S, WithMask, Stream>(x + off, y + off, maskAt(off), n,
+                                             PerElementFloat(job, q), g);
+    else
+      fakeQuantFloatRun<S, WithMask, Stream>(x + off, y + off, maskAt(off), n, UniformFloat(job, q),
+                                             g);
   });
+}
+
+template <class S> void fakeQuantizeTyped(const LoopJob &job, int64_t begin, int64_t end) {
+  const bool stream = kCanStream && job.streamStores;
+  if (job.mask)
+    stream ? fakeQuantizeRanges<S, true, kCanStream>(job, begin, end)
+           : fakeQuantizeRanges<S, true, false>(job, begin, end);
+  else
+    stream ? fakeQuantizeRanges<S, false, kCanStream>(job, begin, end)
+           : fakeQuantizeRanges<S, false, false>(job, begin, end);
+  fenceStreams(stream);
 }
 
 template <class S> void quantizeTyped(const LoopJob &job, int64_t begin, int64_t end) {
@@ -691,7 +758,10 @@ template <class S> void dequantizeTyped(const LoopJob &job, int64_t begin, int64
 template <class S> void backwardTyped(const LoopJob &job, int64_t begin, int64_t end) {
   const auto *g = static_cast<const typename S::Storage *>(job.in);
   auto *out = static_cast<typename S::Storage *>(job.out);
-  backwardRun<S>(g + begin, job.mask + begin, out + begin, end - begin);
+  const bool stream = kCanStream && job.streamStores;
+  stream ? backwardRun<S, kCanStream>(g + begin, job.mask + begin, out + begin, end - begin)
+         : backwardRun<S, false>(g + begin, job.mask + begin, out + begin, end - begin);
+  fenceStreams(stream);
 }
 
 template <template <class> class Op>

@@ -56,6 +56,10 @@ struct LoopJob {
   const int32_t *zeroPoint = nullptr; // ZeroPoint formulation only
   const float *minVal = nullptr;      // MinVal formulation only
   float quantMin = 0, quantMax = 0;   // integer range, as floats
+  /// Write outputs with non-temporal stores (fake-quant and backward): set
+  /// for outputs larger than the last-level cache, where read-for-ownership
+  /// traffic would only evict other data. Ignored by the scalar loops.
+  bool streamStores = false;
   LoopLayout layout;
 };
 

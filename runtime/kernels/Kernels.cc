@@ -17,6 +17,9 @@
 #include <ATen/Parallel.h>
 #include <torch/csrc/autograd/custom_function.h>
 
+#include <unistd.h>
+
+#include <algorithm>
 #include <atomic>
 #include <cmath>
 #include <cstdlib>
@@ -101,7 +104,22 @@ std::atomic<const kernels::KernelTable *> &tableSlot() {
 }
 
 const kernels::KernelTable &table() { return *tableSlot().load(std::memory_order_relaxed); }
+
+std::atomic<int64_t> &streamingSlot() {
+  static std::atomic<int64_t> slot{[] {
+    const long l3 = sysconf(_SC_LEVEL3_CACHE_SIZE); // 0 or -1 when unknown
+    return std::max<int64_t>(l3 > 0 ? l3 : 0, int64_t(32) << 20);
+  }()};
+  return slot;
+}
+
+bool useStreamingStores(int64_t bytesWritten) {
+  return bytesWritten >= streamingSlot().load(std::memory_order_relaxed);
+}
 } // namespace
+
+int64_t streamingStoreThreshold() { return streamingSlot().load(); }
+void setStreamingStoreThreshold(int64_t bytes) { streamingSlot().store(bytes); }
 
 bool isKernelIsaSupported(KernelIsa isa) { return isa == KernelIsa::Scalar || cpuHasAvx2(); }
 
@@ -330,6 +348,8 @@ void fakeQuantizeForwardOut(const at::Tensor &x, const QuantKernelParams &params
   prep.job.in = xc.data_ptr();
   prep.job.out = output.data_ptr();
   prep.job.mask = mask.defined() ? static_cast<uint8_t *>(mask.data_ptr()) : nullptr;
+  prep.job.streamStores =
+      useStreamingStores(output.nbytes() + (mask.defined() ? int64_t(mask.nbytes()) : 0));
   run(table().fakeQuantize, prep.job, xc.numel());
 }
 
@@ -360,6 +380,7 @@ at::Tensor fakeQuantizeBackward(const at::Tensor &gradOutput, const at::Tensor &
   job.in = g.data_ptr();
   job.mask = static_cast<uint8_t *>(m.data_ptr());
   job.out = out.data_ptr();
+  job.streamStores = useStreamingStores(out.nbytes());
   run(table().backward, job, g.numel());
   return out;
 }

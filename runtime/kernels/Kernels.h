@@ -120,4 +120,12 @@ KernelIsa activeKernelIsa();
 /// Throws c10::Error if the CPU lacks the instructions.
 void setKernelIsa(KernelIsa isa);
 
+/// Fake-quant and backward jobs writing at least this many bytes (output
+/// plus mask) use non-temporal stores, which skip reading the output lines
+/// first: worth it only when the output cannot stay in the last-level cache.
+/// Default: the larger of the L3 size and 32 MiB. Tests lower it to cover
+/// that path.
+int64_t streamingStoreThreshold();
+void setStreamingStoreThreshold(int64_t bytes);
+
 } // namespace qfx
