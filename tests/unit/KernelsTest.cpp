@@ -32,17 +32,28 @@ namespace {
 constexpr float kNaN = std::numeric_limits<float>::quiet_NaN();
 constexpr float kInf = std::numeric_limits<float>::infinity();
 
-// Runs `body` once per supported instruction set, restoring the default.
+// Runs `body` once per supported instruction set, and once more with AVX2
+// and streaming stores forced on (threshold 0), restoring the defaults.
 void forEachIsa(const std::function<void()> &body) {
-  const KernelIsa saved = activeKernelIsa();
-  for (KernelIsa isa : {KernelIsa::Scalar, KernelIsa::Avx2}) {
-    if (!isKernelIsaSupported(isa))
+  const KernelIsa savedIsa = activeKernelIsa();
+  const int64_t savedThreshold = streamingStoreThreshold();
+  struct Variant {
+    KernelIsa isa;
+    bool stream;
+    const char *name;
+  };
+  for (const Variant &v : {Variant{KernelIsa::Scalar, false, "isa=scalar"},
+                           Variant{KernelIsa::Avx2, false, "isa=avx2"},
+                           Variant{KernelIsa::Avx2, true, "isa=avx2 streaming"}}) {
+    if (!isKernelIsaSupported(v.isa))
       continue;
-    setKernelIsa(isa);
-    SCOPED_TRACE(isa == KernelIsa::Avx2 ? "isa=avx2" : "isa=scalar");
+    setKernelIsa(v.isa);
+    setStreamingStoreThreshold(v.stream ? 0 : savedThreshold);
+    SCOPED_TRACE(v.name);
     body();
   }
-  setKernelIsa(saved);
+  setKernelIsa(savedIsa);
+  setStreamingStoreThreshold(savedThreshold);
 }
 
 // Byte equality (so -0 vs +0 and NaN payloads count), with a readable first
@@ -831,6 +842,17 @@ TEST(KernelsTest, NonContiguousInputAndInPlaceOut) {
     at::Tensor inPlace = xt.contiguous();
     fakeQuantizeForwardOut(inPlace, p, inPlace, at::Tensor());
     EXPECT_TRUE(bitEqual(inPlace, b.output));
+    // Outputs at odd addresses (views at an offset of 1..7 elements) take
+    // the unaligned head of the streaming path.
+    for (int64_t offset = 1; offset < 8; ++offset) {
+      at::Tensor outBuf = at::empty({17 * 33 + offset}),
+                 maskBuf = at::empty({17 * 33 + offset}, at::kBool);
+      at::Tensor out = outBuf.narrow(0, offset, 17 * 33).view({17, 33});
+      at::Tensor mask = maskBuf.narrow(0, offset, 17 * 33).view({17, 33});
+      fakeQuantizeForwardOut(xt, p, out, mask);
+      EXPECT_TRUE(bitEqual(out, b.output)) << "offset " << offset;
+      EXPECT_TRUE(bitEqual(mask, b.mask)) << "offset " << offset;
+    }
     // A non-contiguous gradient (expanded) is fine too.
     const at::Tensor g = at::ones({1, 1}).expand({17, 33});
     EXPECT_TRUE(bitEqual(fakeQuantizeBackward(g, a.mask), a.mask.to(at::kFloat)));
