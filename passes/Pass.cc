@@ -1,14 +1,56 @@
 //===- passes/Pass.cc - The unit of transformation of a Graph -------------===//
 //
-// Option lookup and setting by name, pipeline-element printing and the
-// failure helpers that attach a pass's errors to the node they concern.
+// Option lookup and setting by name, pipeline-element printing, the
+// failure helpers that attach a pass's errors to the node they concern, and
+// the service lookup of PassContext.
 //
 //===----------------------------------------------------------------------===//
 #include "passes/Pass.h"
 
+#include "llvm/ADT/DenseMap.h"
 #include "llvm/Support/raw_ostream.h"
 
+#include <mutex>
+
 namespace qfx {
+
+namespace {
+struct DefaultServices {
+  std::mutex mutex;
+  llvm::DenseMap<const void *, void *> services;
+};
+DefaultServices &defaultServices() {
+  static DefaultServices instance;
+  return instance;
+}
+} // namespace
+
+void setDefaultPassService(const void *id, void *service) {
+  DefaultServices &defaults = defaultServices();
+  std::lock_guard<std::mutex> lock(defaults.mutex);
+  if (service)
+    defaults.services[id] = service;
+  else
+    defaults.services.erase(id);
+}
+
+void *PassContext::lookupService(const void *id) const {
+  for (const auto &entry : services_)
+    if (entry.first == id)
+      return entry.second;
+  DefaultServices &defaults = defaultServices();
+  std::lock_guard<std::mutex> lock(defaults.mutex);
+  return defaults.services.lookup(id);
+}
+
+void PassContext::setService(const void *id, void *service) {
+  for (auto &entry : services_)
+    if (entry.first == id) {
+      entry.second = service;
+      return;
+    }
+  services_.push_back({id, service});
+}
 
 PassOptionBase *Pass::findOption(llvm::StringRef name) const {
   for (PassOptionBase *option : options_)

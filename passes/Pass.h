@@ -23,6 +23,7 @@
 #include "llvm/Support/Error.h"
 
 #include <string>
+#include <utility>
 
 namespace llvm {
 class raw_ostream;
@@ -41,15 +42,38 @@ enum class PassResult {
   Failed,
 };
 
-/// What a pass may use besides the graph: today, where to report diagnostics.
+/// What a pass may use besides the graph: where to report diagnostics, and
+/// services -- interfaces a pass needs whose implementation lives outside the
+/// pass libraries (e.g. the weight quantizer of passes/quant, implemented by
+/// the libtorch runtime, which the light core must not link). An interface T
+/// declares `static char ID;`; getService<T>() returns the implementation set
+/// on this context, else the process-wide default (a library registers one
+/// when it is loaded, so linking it is enough), else null -- and the pass
+/// then reports what is missing.
 class PassContext {
 public:
   explicit PassContext(DiagnosticEngine &diagnostics) : diagnostics_(diagnostics) {}
   DiagnosticEngine &diagnostics() const { return diagnostics_; }
 
+  template <typename T> T *getService() const { return static_cast<T *>(lookupService(&T::ID)); }
+  /// `service` (not owned) must outlive the context. Setting null hides the
+  /// process-wide default (a test can run a pass as if nothing were linked).
+  template <typename T> void setService(T *service) { setService(&T::ID, service); }
+
 private:
+  void *lookupService(const void *id) const;
+  void setService(const void *id, void *service);
+
   DiagnosticEngine &diagnostics_;
+  llvm::SmallVector<std::pair<const void *, void *>, 2> services_;
 };
+
+/// Sets the process-wide default implementation of service `T` (null removes
+/// it); not owned. Thread-safe.
+void setDefaultPassService(const void *id, void *service);
+template <typename T> void setDefaultPassService(T *service) {
+  setDefaultPassService(&T::ID, service);
+}
 
 class Pass {
 public:
