@@ -1,0 +1,184 @@
+//===- passes/quant/DedupFakeQuant.cc - The dedup-fake-quant pass ---------===//
+//
+// Removes the fake-quants that would only cost time or quantize twice:
+//  - back to back: `fq2(fq1(x))` where both are of one observer group, or
+//    of different groups with equal specs, is one fake-quant; fq2 goes and
+//    its group joins fq1's (so what fq2's group shared -- a cat's other
+//    inputs, say -- now shares fq1's observer, as it would have had the two
+//    been merged by share-observers). Fake-quants with different specs stay
+//    back to back: each is what a consumer asked for (reference §4.3);
+//  - duplicates: two fake-quants of one group on one value are one; the
+//    later goes (the earlier one dominates all of the later one's users);
+//  - disabled ones (reference §4.4, §5.7): a per-block spec whose block
+//    size does not divide a static input shape can never quantize; the
+//    reference's fake-quant warns "Skipping quantization" and disables itself
+//    at the first forward, then prepare removes it. Here the shape is known
+//    at compile time, so the pass warns in the same words and removes it
+//    (users are rewired to its input). A dynamic shape is left to the
+//    runtime. Other spec problems on a static shape (unresolved or
+//    out-of-range axis) are errors.
+// Group ids left after merging are the smallest of each merged set; they are
+// not renumbered. One pass in graph order: linear.
+//
+//===----------------------------------------------------------------------===//
+#include "passes/Passes.h"
+#include "passes/quant/QuantSupport.h"
+
+#include "runtime/spec/Granularity.h"
+#include "runtime/spec/SpecError.h"
+
+#include "llvm/ADT/DenseMap.h"
+#include "llvm/ADT/STLExtras.h"
+
+#include <utility>
+#include <vector>
+
+namespace qfx {
+namespace {
+
+class DedupFakeQuantPass : public Pass {
+public:
+  DedupFakeQuantPass()
+      : Pass("dedup-fake-quant",
+             "Collapse back-to-back fake-quants of one group or equal specs, merge duplicate "
+             "fake-quants of one group on one value, drop fake-quants disabled by their spec") {}
+
+  PassResult run(Graph &graph, PassContext &context) override;
+
+private:
+  /// Union-find over group ids (sparse), the smallest id as representative.
+  int64_t findGroup(int64_t group) {
+    while (true) {
+      auto parent = groupParent_.find(group);
+      if (parent == groupParent_.end() || parent->second == group)
+        return group;
+      auto grand = groupParent_.find(parent->second);
+      if (grand != groupParent_.end())
+        parent->second = grand->second; // path halving
+      group = parent->second;
+    }
+  }
+  void uniteGroups(int64_t a, int64_t b) {
+    a = findGroup(a);
+    b = findGroup(b);
+    if (a == b)
+      return;
+    if (b < a)
+      std::swap(a, b);
+    groupParent_[b] = a;
+  }
+
+  llvm::DenseMap<int64_t, int64_t> groupParent_;
+};
+
+/// How a warning names the tensor a fake-quant observes.
+std::string targetName(const Node &fakeQuant) {
+  const Value *input = fakeQuant.operand(0);
+  if (!input->name().empty())
+    return "%" + input->name().str();
+  if (input->isResult())
+    return "result of " + input->producer()->describe();
+  return fakeQuant.describe();
+}
+
+PassResult DedupFakeQuantPass::run(Graph &graph, PassContext &context) {
+  groupParent_.clear();
+  SpecTable specs;
+  struct Info {
+    int64_t group;
+    uint32_t specId;
+  };
+  llvm::DenseMap<const Node *, Info> info;
+  // (input value, group) -> the first fake-quant of that group on it.
+  llvm::DenseMap<std::pair<const Value *, int64_t>, Node *> firstOnValue;
+  bool changed = false;
+
+  for (Node *node : llvm::make_early_inc_range(graph.nodes())) {
+    if (!isFakeQuant(*node) || node->numOperands() != 1 || node->numResults() != 1)
+      continue;
+    const Attribute *group = node->attribute(fqattr::kGroup);
+    const Attribute *spec = node->attribute(fqattr::kSpec);
+    if (!group || !group->isInt())
+      return fail(context, *node, "a fake-quant needs an integer 'group' attribute");
+    if (!spec)
+      return fail(context, *node, "a fake-quant needs a 'spec' attribute");
+    llvm::Expected<uint32_t> specId = specs.intern(*spec);
+    if (!specId)
+      return fail(context, *node, "invalid spec: " + errorText(specId.takeError()));
+    Value *input = node->operand(0);
+    Value *result = node->result(0);
+
+    // Disabled by its spec on a static shape.
+    const Type &type = input->type();
+    if (type.isTensor() && type.hasStaticShape()) {
+      const Granularity &granularity = specs.spec(*specId).granularity();
+      llvm::Expected<std::vector<int64_t>> block = computeBlockShape(granularity, type.shape());
+      if (!block) {
+        bool mismatch = false;
+        std::string message;
+        llvm::handleAllErrors(
+            block.takeError(),
+            [&](const BlockSizeMismatchError &error) {
+              mismatch = true;
+              message = error.message();
+            },
+            [&](const llvm::ErrorInfoBase &error) { message = error.message(); });
+        if (!mismatch)
+          return fail(context, *node, "its spec cannot apply to " + type.str() + ": " + message);
+        context.diagnostics().warning(
+            node->textLocation(), "Tensor (target: " + targetName(*node) +
+                                      ") incompatible with block size configuration: " + message +
+                                      ". Skipping quantization.");
+        result->replaceAllUsesWith(input);
+        graph.erase(node);
+        changed = true;
+        continue;
+      }
+    }
+
+    int64_t ownGroup = findGroup(group->getInt());
+    // Back to back with a compatible fake-quant.
+    if (Node *producer = input->isResult() ? input->producer() : nullptr) {
+      auto previous = info.find(producer);
+      if (previous != info.end() &&
+          (findGroup(previous->second.group) == ownGroup || previous->second.specId == *specId)) {
+        uniteGroups(previous->second.group, ownGroup);
+        result->replaceAllUsesWith(input);
+        graph.erase(node);
+        changed = true;
+        continue;
+      }
+    }
+    // A second fake-quant of the group on the same value.
+    auto inserted = firstOnValue.insert({{input, ownGroup}, node});
+    if (!inserted.second) {
+      result->replaceAllUsesWith(inserted.first->second->result(0));
+      graph.erase(node);
+      changed = true;
+      continue;
+    }
+    info[node] = Info{group->getInt(), *specId};
+  }
+
+  if (!groupParent_.empty()) {
+    for (Node *node : graph.nodes()) {
+      if (!isFakeQuant(*node))
+        continue;
+      const Attribute *group = node->attribute(fqattr::kGroup);
+      if (!group || !group->isInt())
+        continue;
+      int64_t representative = findGroup(group->getInt());
+      if (representative != group->getInt()) {
+        node->setAttribute(fqattr::kGroup, Attribute::integer(representative));
+        changed = true;
+      }
+    }
+  }
+  return changed ? PassResult::Changed : PassResult::Unchanged;
+}
+
+} // namespace
+
+std::unique_ptr<Pass> createDedupFakeQuantPass() { return std::make_unique<DedupFakeQuantPass>(); }
+
+} // namespace qfx

@@ -1,0 +1,327 @@
+//===- passes/quant/LowerToQDQ.cc - The lower-to-qdq pass -----------------===//
+//
+// Replaces every `qfx.fake_quant` by what a deployed model runs (reference
+// §6.2), with concrete qparams:
+//  - activations: `qfx.quantize` (float -> codes in the spec's container
+//    dtype: i8 / u8 for integers, f8 for float formats) then
+//    `qfx.dequantize` (codes -> the original type);
+//  - weights (a fake-quant of a parameter or buffer): a new buffer
+//    `<param>_quantized` holding the codes (integer storage, like the
+//    reference's constexpr_blockwise_shift_scale) and one `qfx.dequantize`
+//    of it. The float parameter is left in place, unused (the reference
+//    keeps it too); `dce{remove-unused-parameters=true}` drops it.
+// Both ops carry the qparams as attributes:
+//   {dtype = "int8", quant_min = -128, quant_max = 127, scale = [...],
+//    zero_point = [...] (formulation zp) | minval = [...] (minval),
+//    qparam_shape = [...], axis = k (per channel) | block_shape = [...]
+//    (per block), scale_dtype = "float8_e8m0fnu" (power-of-two scales)}
+// with one qparam per block, in the full-rank block convention of
+// runtime/spec/Granularity.h (per-tensor: all ones).
+//
+// Qparams come from the fake-quant's `qparams` attribute (calibration sets
+// it; tests write it), else from another fake-quant of the same observer
+// group (they share one observer), else -- for weights with data -- from the
+// WeightQuantizer service (the runtime's static calculator; see
+// WeightQuantizer.h). Weight codes come from that service, or, without it,
+// from quantizeWithQParams (integer formats, f32 data). A fake-quant left
+// without qparams is an error naming it and the fix. A graph without any
+// fake-quant is an error too, as the reference's finalize raises "no fake
+// quantization nodes" (allow-empty=true accepts it).
+//
+// stock-ops=true emits PyTorch's own ops where they mean exactly the same:
+// int8 / uint8, zero-point formulation, the dtype's full range, per tensor
+// or per channel, f32 values: `aten::quantize_per_tensor` {scale,
+// zero_point, dtype = "qint8" | "quint8"} or `aten::quantize_per_channel`
+// {scales, zero_points, axis, dtype} then `aten::dequantize` for
+// activations, and `aten::_make_per_tensor_quantized_tensor` {scale,
+// zero_point} / `aten::_make_per_channel_quantized_tensor` {scale,
+// zero_point, axis} over the codes then `aten::dequantize` for weights.
+// Other specs keep the qfx ops. Linear in the graph and the weight data.
+//
+//===----------------------------------------------------------------------===//
+#include "passes/Passes.h"
+#include "passes/quant/QuantSupport.h"
+#include "passes/quant/WeightQuantizer.h"
+
+#include "runtime/spec/Granularity.h"
+
+#include "llvm/ADT/DenseMap.h"
+
+#include <vector>
+
+namespace qfx {
+namespace {
+
+class LowerToQDQPass : public Pass {
+public:
+  LowerToQDQPass()
+      : Pass("lower-to-qdq", "Replace fake-quants by quantize/dequantize with concrete qparams; "
+                             "weights become integer storage plus a dequantize") {}
+
+  PassResult run(Graph &graph, PassContext &context) override;
+
+private:
+  BoolOption stockOps{*this, "stock-ops",
+                      "Emit aten::quantize_per_tensor/per_channel + aten::dequantize where the "
+                      "spec allows (int8/uint8, zero point, full range, per tensor/channel)",
+                      false};
+  BoolOption allowEmpty{*this, "allow-empty",
+                        "Accept a graph without fake-quants (otherwise an error, as the "
+                        "reference's finalize)",
+                        false};
+};
+
+/// Whether PyTorch's quantized ops express `spec` exactly on `type`.
+bool stockExpressible(const QuantizationSpec &spec, const Type &type) {
+  if (spec.dtype() != QuantDType::Int8 && spec.dtype() != QuantDType::UInt8)
+    return false;
+  QuantRange full = quantRange(spec.dtype(), QScheme::Asymmetric);
+  return spec.qformulation() == QFormulation::ZP && spec.quantRange() == full &&
+         !spec.usesE8M0Scale() &&
+         (spec.granularity().isPerTensor() || spec.granularity().isPerChannel()) &&
+         type.isTensor() && type.dtype() == DType::F32;
+}
+
+llvm::StringRef stockDTypeName(const QuantizationSpec &spec) {
+  return spec.dtype() == QuantDType::Int8 ? "qint8" : "quint8";
+}
+
+/// The attributes of qfx.quantize / qfx.dequantize.
+AttributeDict qdqAttributes(const QuantizationSpec &spec, const QParamValues &qparams,
+                            llvm::ArrayRef<int64_t> qparamShape, const Type &type) {
+  AttributeDict attributes;
+  attributes.emplace_back("dtype", Attribute::string(quantDTypeName(spec.dtype()).str()));
+  if (spec.isFloatingPoint()) {
+    attributes.emplace_back("quant_min", Attribute::floating(spec.quantMin()));
+    attributes.emplace_back("quant_max", Attribute::floating(spec.quantMax()));
+  } else {
+    attributes.emplace_back("quant_min", Attribute::integer(static_cast<int64_t>(spec.quantMin())));
+    attributes.emplace_back("quant_max", Attribute::integer(static_cast<int64_t>(spec.quantMax())));
+  }
+  attributes.emplace_back("scale", Attribute::floatList(qparams.scale));
+  if (!qparams.zeroPoint.empty())
+    attributes.emplace_back("zero_point", Attribute::intList(qparams.zeroPoint));
+  if (!qparams.minval.empty())
+    attributes.emplace_back("minval", Attribute::floatList(qparams.minval));
+  attributes.emplace_back("qparam_shape", Attribute::intList(qparamShape));
+  const Granularity &granularity = spec.granularity();
+  if (granularity.isPerChannel() && granularity.axis() && type.hasRank()) {
+    llvm::Expected<int64_t> axis = normalizeAxis(*granularity.axis(), type.rank());
+    if (axis)
+      attributes.emplace_back("axis", Attribute::integer(*axis));
+    else
+      llvm::consumeError(axis.takeError()); // qparamShapeOf checked it already
+  } else if (granularity.isPerBlock() && type.hasStaticShape()) {
+    llvm::Expected<std::vector<int64_t>> block = computeBlockShape(granularity, type.shape());
+    if (block)
+      attributes.emplace_back("block_shape", Attribute::intList(*block));
+    else
+      llvm::consumeError(block.takeError());
+  }
+  if (spec.usesE8M0Scale())
+    attributes.emplace_back("scale_dtype", Attribute::string("float8_e8m0fnu"));
+  return attributes;
+}
+
+/// The per-channel axis of a stock-expressible per-channel spec.
+int64_t channelAxis(const QuantizationSpec &spec, const Type &type) {
+  llvm::Expected<int64_t> axis = normalizeAxis(*spec.granularity().axis(), type.rank());
+  if (!axis) {
+    llvm::consumeError(axis.takeError());
+    return 0;
+  }
+  return *axis;
+}
+
+Type withElement(const Type &type, DType dtype) {
+  if (type.hasRank())
+    return Type::rankedTensor(dtype, type.shape());
+  return Type::unrankedTensor(dtype);
+}
+
+std::string uniqueParameterName(const Graph &graph, const std::string &base) {
+  std::string name = base;
+  for (unsigned suffix = 1; graph.parameter(name); ++suffix)
+    name = base + "_" + std::to_string(suffix);
+  return name;
+}
+
+/// Creates a node after which `fakeQuant`'s provenance is copied.
+Node *createLike(Graph &graph, const Node &fakeQuant, llvm::StringRef opName,
+                 llvm::ArrayRef<Value *> operands, const Type &resultType,
+                 AttributeDict attributes) {
+  Node *node = graph.createNode(opName, operands, {resultType});
+  node->setAttributes(std::move(attributes));
+  const SourceInfo &source = fakeQuant.source();
+  node->setModule(source.modulePath, source.moduleType);
+  if (source.line != 0)
+    node->setSourceLocation(source.file, source.line, source.column);
+  node->setTextLocation(fakeQuant.textLocation());
+  graph.insertBefore(const_cast<Node *>(&fakeQuant), node);
+  return node;
+}
+
+PassResult LowerToQDQPass::run(Graph &graph, PassContext &context) {
+  std::vector<Node *> fakeQuants;
+  for (Node *node : graph.nodes())
+    if (isFakeQuant(*node))
+      fakeQuants.push_back(node);
+  if (fakeQuants.empty()) {
+    if (allowEmpty)
+      return PassResult::Unchanged;
+    return fail(context, "the graph contains no fake quantization nodes to convert (nothing is "
+                         "quantized); pass allow-empty=true to accept that");
+  }
+
+  // Specs, and the qparams each observer group has somewhere.
+  SpecTable specs;
+  std::vector<uint32_t> specOf(fakeQuants.size());
+  // Copies: the fake-quants they come from are erased on the way.
+  llvm::DenseMap<int64_t, Attribute> groupQParams;
+  for (size_t i = 0; i < fakeQuants.size(); ++i) {
+    Node *node = fakeQuants[i];
+    if (node->numOperands() != 1 || node->numResults() != 1)
+      return fail(context, *node, "a fake-quant takes one operand and has one result");
+    const Attribute *spec = node->attribute(fqattr::kSpec);
+    if (!spec)
+      return fail(context, *node, "a fake-quant needs a 'spec' attribute");
+    llvm::Expected<uint32_t> id = specs.intern(*spec);
+    if (!id)
+      return fail(context, *node, "invalid spec: " + errorText(id.takeError()));
+    specOf[i] = *id;
+    const Attribute *group = node->attribute(fqattr::kGroup);
+    const Attribute *qparams = node->attribute(fqattr::kQParams);
+    if (group && group->isInt() && qparams)
+      groupQParams.insert({group->getInt(), *qparams});
+  }
+
+  WeightQuantizer *quantizer = context.getService<WeightQuantizer>();
+  for (size_t i = 0; i < fakeQuants.size(); ++i) {
+    Node *node = fakeQuants[i];
+    const QuantizationSpec &spec = specs.spec(specOf[i]);
+    Value *input = node->operand(0);
+    const Type &type = input->type();
+    bool isWeight = input->isParameter();
+
+    llvm::Expected<std::vector<int64_t>> qparamShape = qparamShapeOf(spec, type);
+    if (!qparamShape)
+      return fail(context, *node,
+                  "its spec does not apply to " + type.str() + ": " +
+                      errorText(qparamShape.takeError()));
+
+    // Qparams: own, the group's, or computed from the weight.
+    const Attribute *qparamsAttribute = node->attribute(fqattr::kQParams);
+    if (!qparamsAttribute)
+      if (const Attribute *group = node->attribute(fqattr::kGroup); group && group->isInt()) {
+        auto found = groupQParams.find(group->getInt());
+        if (found != groupQParams.end())
+          qparamsAttribute = &found->second;
+      }
+    QParamValues qparams;
+    if (qparamsAttribute) {
+      llvm::Expected<QParamValues> parsed = parseQParams(*qparamsAttribute);
+      if (!parsed)
+        return fail(context, *node, errorText(parsed.takeError()));
+      qparams = std::move(*parsed);
+    } else if (isWeight && quantizer && input->data()) {
+      llvm::Expected<QParamValues> computed =
+          quantizer->computeQParams(*input->data(), spec, *qparamShape);
+      if (!computed)
+        return fail(context, *node,
+                    "computing the qparams of '%" + input->name() +
+                        "' failed: " + errorText(computed.takeError()));
+      qparams = std::move(*computed);
+    } else {
+      std::string why;
+      if (isWeight)
+        why = input->data() ? "; computing weight qparams needs the runtime's weight quantizer, "
+                              "which is not linked"
+                            : "; the parameter has no data to compute them from";
+      return fail(context, *node,
+                  "the fake-quant has no qparams" + why +
+                      ": run calibration or provide qparams (qparams = {scale = [...], "
+                      "zero_point = [...]} or minval = [...])");
+    }
+    if (llvm::Error error = checkQParams(qparams, spec, *qparamShape))
+      return fail(context, *node, "invalid qparams: " + errorText(std::move(error)));
+
+    std::optional<DType> codeType = toIRDType(spec.targetDType());
+    if (!codeType)
+      return fail(context, *node,
+                  "no IR element type stores " + quantDTypeName(spec.targetDType()));
+    bool stock = stockOps && stockExpressible(spec, type);
+    Value *replacement = nullptr;
+
+    if (isWeight) {
+      if (!type.hasStaticShape())
+        return fail(context, *node, "a quantized weight needs a static shape, found " + type.str());
+      std::string name = uniqueParameterName(graph, input->name().str() + "_quantized");
+      Value *codes = graph.addParameter(name, withElement(type, *codeType), /*isBuffer=*/true);
+      if (input->data()) {
+        llvm::Expected<TensorData> data =
+            quantizer ? quantizer->quantize(*input->data(), spec, qparams, *qparamShape)
+                      : quantizeWithQParams(*input->data(), spec, qparams, *qparamShape);
+        if (!data)
+          return fail(context, *node,
+                      "quantizing '%" + input->name() + "' failed: " + errorText(data.takeError()));
+        codes->setData(std::make_shared<TensorData>(std::move(*data)));
+      }
+      if (stock) {
+        AttributeDict attributes;
+        llvm::StringRef op;
+        if (spec.granularity().isPerTensor()) {
+          op = "aten::_make_per_tensor_quantized_tensor";
+          attributes.emplace_back("scale", Attribute::floating(qparams.scale[0]));
+          attributes.emplace_back("zero_point", Attribute::integer(qparams.zeroPoint[0]));
+        } else {
+          op = "aten::_make_per_channel_quantized_tensor";
+          attributes.emplace_back("scale", Attribute::floatList(qparams.scale));
+          attributes.emplace_back("zero_point", Attribute::intList(qparams.zeroPoint));
+          attributes.emplace_back("axis", Attribute::integer(channelAxis(spec, type)));
+        }
+        Node *quantized = createLike(graph, *node, op, {codes}, withElement(type, *codeType),
+                                     std::move(attributes));
+        replacement = createLike(graph, *node, "aten::dequantize", {quantized->result(0)}, type, {})
+                          ->result(0);
+      } else {
+        replacement = createLike(graph, *node, "qfx.dequantize", {codes}, type,
+                                 qdqAttributes(spec, qparams, *qparamShape, type))
+                          ->result(0);
+      }
+    } else if (stock) {
+      AttributeDict attributes;
+      llvm::StringRef op;
+      if (spec.granularity().isPerTensor()) {
+        op = "aten::quantize_per_tensor";
+        attributes.emplace_back("scale", Attribute::floating(qparams.scale[0]));
+        attributes.emplace_back("zero_point", Attribute::integer(qparams.zeroPoint[0]));
+      } else {
+        op = "aten::quantize_per_channel";
+        attributes.emplace_back("scales", Attribute::floatList(qparams.scale));
+        attributes.emplace_back("zero_points", Attribute::intList(qparams.zeroPoint));
+        attributes.emplace_back("axis", Attribute::integer(channelAxis(spec, type)));
+      }
+      attributes.emplace_back("dtype", Attribute::string(stockDTypeName(spec).str()));
+      Node *quantize = createLike(graph, *node, op, {input}, withElement(type, *codeType),
+                                  std::move(attributes));
+      replacement =
+          createLike(graph, *node, "aten::dequantize", {quantize->result(0)}, type, {})->result(0);
+    } else {
+      AttributeDict attributes = qdqAttributes(spec, qparams, *qparamShape, type);
+      Node *quantize = createLike(graph, *node, "qfx.quantize", {input},
+                                  withElement(type, *codeType), attributes);
+      replacement = createLike(graph, *node, "qfx.dequantize", {quantize->result(0)}, type,
+                               std::move(attributes))
+                        ->result(0);
+    }
+    node->result(0)->replaceAllUsesWith(replacement);
+    graph.erase(node);
+  }
+  return PassResult::Changed;
+}
+
+} // namespace
+
+std::unique_ptr<Pass> createLowerToQDQPass() { return std::make_unique<LowerToQDQPass>(); }
+
+} // namespace qfx
