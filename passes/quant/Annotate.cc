@@ -579,17 +579,39 @@ void Annotator::applyModuleState() {
   for (Value *parameter : graph_.parameters()) {
     if (!parameter->hasUses())
       continue;
-    // Only the module that owns the parameter under its local name matches
-    // (qfx graphs name each parameter once).
+    // Every module containing the parameter knows it under a local name: its
+    // path relative to the module (`weight` for `fc`, `fc.weight` for the
+    // root), as named_parameters() spells it. Among the directly matched
+    // modules with module_state_spec, name level comes before type level and
+    // later entries before earlier ones; the first whose dict has the local
+    // name (or '*') decides.
     llvm::StringRef name = parameter->name();
-    size_t dot = name.rfind('.');
-    int owner = resolver_.findModule(dot == llvm::StringRef::npos ? "" : name.take_front(dot));
-    if (owner < 0 || !modules[owner].direct || modules[owner].config->moduleStateSpec.empty())
+    const OptionalSpec *chosen = nullptr;
+    const ModuleInfo *chosenModule = nullptr;
+    for (llvm::StringRef prefix = name;;) {
+      size_t dot = prefix.rfind('.');
+      prefix = dot == llvm::StringRef::npos ? llvm::StringRef() : prefix.take_front(dot);
+      int index = resolver_.findModule(prefix);
+      if (index >= 0) {
+        const ModuleInfo &module = modules[index];
+        if (module.direct && !module.config->moduleStateSpec.empty()) {
+          llvm::StringRef local = prefix.empty() ? name : name.drop_front(prefix.size() + 1);
+          const OptionalSpec *spec = module.config->moduleStateSpec.lookup(local);
+          bool better = !chosenModule || module.level < chosenModule->level ||
+                        (module.level == chosenModule->level && module.entry > chosenModule->entry);
+          if (spec && better) {
+            chosen = spec;
+            chosenModule = &module;
+          }
+        }
+      }
+      if (prefix.empty())
+        break;
+    }
+    if (!chosen)
       continue;
-    const OptionalSpec *spec = modules[owner].config->moduleStateSpec.lookup(localName(name));
-    if (!spec)
-      continue;
-    Attribute entry = *spec && isFloatTensor(parameter) ? specAttribute(**spec) : Attribute::none();
+    Attribute entry =
+        *chosen && isFloatTensor(parameter) ? specAttribute(**chosen) : Attribute::none();
     for (const Use &use : parameter->uses()) {
       if (use.isGraphOutput())
         continue;
@@ -659,7 +681,8 @@ void Annotator::resolveAxes() {
       for (const Consumer &c : consumers) {
         if (c.granularity.isPerChannel() != perChannel)
           continue;
-        any = &c;
+        if (!any)
+          any = &c; // diagnostics point at the first consumer
         if (c.axis >= 0)
           axes.emplace(c.axis, &c);
       }

@@ -407,8 +407,8 @@ readQuantizerConfigYAML(llvm::StringRef text, llvm::StringRef bufferName,
     return tree.takeError();
   if (tree->isNone()) {
     if (warnings)
-      warnings->push_back(bufferName.str() +
-                          ": the config document is empty; using the default W8A8 config");
+      warnings->push_back("the config document is empty; using the default W8A8 config (as the "
+                          "reference does when from_yaml returns None)");
     return std::optional<QuantizerConfig>();
   }
   llvm::Expected<QuantizerConfig> config = parseQuantizerConfig(*tree, warnings);
