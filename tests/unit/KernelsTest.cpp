@@ -317,21 +317,24 @@ TEST(KernelsTest, QuantizeDequantizeParityWithAten) {
       // fake-quant == dequantize(quantize()) for finite inputs.
       EXPECT_TRUE(bitEqual(fakeQuantizeForward(x, p, false).output, dequantize(codes, p)));
     }
-    // Per channel, axis 1 of [N, C, L] and axis 0 of [C, K].
+    // Per channel, axis 1 of [N, C, L] and axis 0 of [C, K], qint8 and quint8.
     for (auto [shape, axis] : {std::pair{std::vector<int64_t>{4, 6, 33}, int64_t(1)},
                                std::pair{std::vector<int64_t>{6, 50}, int64_t(0)}}) {
-      const at::Tensor xc = at::randn(shape) * 5.0f;
-      const at::Tensor s1 = at::rand({6}, at::kDouble) * 0.1 + 0.01; // ATen takes double scales
-      const at::Tensor z1 = at::randint(-20, 20, {6}, at::kLong);
-      const at::Tensor q =
-          at::quantize_per_channel(xc, s1.to(at::kFloat).to(at::kDouble), z1, axis, at::kQInt8);
-      std::vector<int64_t> qshape(shape.size(), 1);
-      qshape[axis] = 6;
-      const QuantKernelParams p =
-          zpParams(s1.to(at::kFloat).reshape(qshape), z1.reshape(qshape), -128, 127);
-      const at::Tensor codes = quantize(xc, p);
-      EXPECT_TRUE(bitEqual(codes, q.int_repr()));
-      EXPECT_TRUE(bitEqual(dequantize(codes, p), q.dequantize()));
+      for (auto [qtype, qmin, qmax] :
+           {std::tuple{at::kQInt8, -128, 127}, std::tuple{at::kQUInt8, 0, 255}}) {
+        const at::Tensor xc = at::randn(shape) * 5.0f;
+        // ATen takes double scales; use float-exact ones.
+        const at::Tensor s1 = (at::rand({6}) * 0.1f + 0.01f).to(at::kDouble);
+        const at::Tensor z1 = at::randint(qmin + 20, qmax - 20, {6}, at::kLong);
+        const at::Tensor q = at::quantize_per_channel(xc, s1, z1, axis, qtype);
+        std::vector<int64_t> qshape(shape.size(), 1);
+        qshape[axis] = 6;
+        const QuantKernelParams p =
+            zpParams(s1.to(at::kFloat).reshape(qshape), z1.reshape(qshape), qmin, qmax);
+        const at::Tensor codes = quantize(xc, p);
+        EXPECT_TRUE(bitEqual(codes, q.int_repr()));
+        EXPECT_TRUE(bitEqual(dequantize(codes, p), q.dequantize()));
+      }
     }
   });
 }
@@ -801,6 +804,55 @@ TEST(KernelsTest, EmptyTensors) {
     fakeQuantize(xr, p).sum().backward();
     EXPECT_EQ(xr.grad().sizes(), x.sizes());
   }
+}
+
+// §5.7: an all-zero unit gets scale = eps (2^-23; 2^-126 with e8m0) and
+// must come back as exact zeros, per tensor and per block.
+TEST(KernelsTest, AllZeroUnitsStayExactlyZero) {
+  forEachIsa([&] {
+    at::Tensor x = at::randn({4, 64});
+    x.slice(0, 1, 2).zero_();                 // row 1 is one all-zero block
+    x.slice(1, 0, 32).slice(0, 3, 4).zero_(); // and the first block of row 3
+    at::Tensor scale = at::full({4, 2}, 0.1f);
+    scale.index_put_({1}, 0x1p-23f);
+    scale.index_put_({3, 0}, 0x1p-23f);
+    QuantKernelParams p = zpParams(scale, at::zeros({4, 2}, at::kInt), -8, 7);
+    at::Tensor y = fakeQuantizeForward(x, p, false).output;
+    EXPECT_TRUE(bitEqual(y.slice(0, 1, 2), at::zeros({1, 64})));
+    EXPECT_TRUE(bitEqual(y.slice(1, 0, 32).slice(0, 3, 4), at::zeros({1, 32})));
+    // Asymmetric all-zero unit: zp = quant_min; MINVAL with minval 0.
+    p.zeroPoint = at::full({4, 2}, -8, at::kInt);
+    y = fakeQuantizeForward(x, p, false).output;
+    EXPECT_TRUE(bitEqual(y.slice(0, 1, 2), at::zeros({1, 64})));
+    QuantKernelParams pm = p;
+    pm.formulation = Formulation::MinVal;
+    pm.minVal = at::zeros({4, 2});
+    y = fakeQuantizeForward(x, pm, false).output;
+    EXPECT_TRUE(bitEqual(y.slice(0, 1, 2), at::zeros({1, 64})));
+    // Float formats with the e8m0 floor 2^-126.
+    at::Tensor fscale = at::full({4, 2}, 0.5f);
+    fscale.index_put_({1}, 0x1p-126f);
+    for (ElementFormat f :
+         {ElementFormat::Float8E4M3FN, ElementFormat::Float8E5M2, ElementFormat::Float4E2M1}) {
+      y = fakeQuantizeForward(x, floatParams(f, fscale), false).output;
+      EXPECT_TRUE(bitEqual(y.slice(0, 1, 2), at::zeros({1, 64})));
+    }
+  });
+}
+
+TEST(KernelsTest, BackwardAcceptsUint8Masks) {
+  forEachIsa([&] {
+    const at::Tensor g = at::randn({3, 37});
+    const at::Tensor mask = at::rand({3, 37}) > 0.5;
+    const at::Tensor expected = fakeQuantizeBackward(g, mask);
+    EXPECT_TRUE(bitEqual(expected, g * mask));
+    EXPECT_TRUE(bitEqual(fakeQuantizeBackward(g, mask.to(at::kByte)), expected));
+    // Any non-zero byte passes the gradient.
+    EXPECT_TRUE(bitEqual(fakeQuantizeBackward(g, mask.to(at::kByte) * 255), expected));
+    // fp16 / bf16 gradients.
+    for (at::ScalarType t : {at::kHalf, at::kBFloat16})
+      EXPECT_TRUE(bitEqual(fakeQuantizeBackward(g.to(t), mask), g.to(t) * mask));
+  });
 }
 
 TEST(KernelsTest, NaNAndInfPolicy) {
