@@ -42,6 +42,7 @@
 #include "llvm/Support/Path.h"
 
 #include <algorithm>
+#include <array>
 #include <iterator>
 #include <limits>
 #include <map>
@@ -99,13 +100,22 @@ const PatternFamily kPatternFamilies[] = {
     {"shared", PatternKind::Shared, {OpRole::None, optrait::SharesQParams}, false, false},
 };
 
-/// One match: up to three nodes, the first being the key node.
+/// A node heading a pattern family, with the longest chain it starts and
+/// its op config (resolved once).
+struct Head {
+  Node *key;
+  const OpQuantizerConfig *op;
+  ConfigLevel level;
+  OpConfigLevel opLevel;
+  uint8_t family;
+  uint8_t maxLength;
+};
+
+/// One match: the first `length` nodes of a head's chain. Compact, since
+/// there are up to three per head.
 struct Match {
-  Node *nodes[3] = {nullptr, nullptr, nullptr};
-  uint8_t length = 0;
-  uint8_t family = 0;
-  unsigned position = 0; // topological position of the key node
-  ResolvedOpConfig config;
+  uint32_t head;
+  uint8_t length;
 };
 
 /// The only node using `node`'s results, if that node uses result 0 as its
@@ -177,7 +187,20 @@ struct DistinctInputs {
   explicit DistinctInputs(const Node &node) {
     unsigned n = node.numOperands();
     inputIndex.resize(n);
-    llvm::SmallDenseMap<const Value *, unsigned, 8> seen;
+    if (n <= 8) {
+      // The common case: a quadratic scan of a handful of operands beats
+      // hashing.
+      for (unsigned i = 0; i < n; ++i) {
+        unsigned k = 0;
+        while (k < firstOperand.size() && node.operand(firstOperand[k]) != node.operand(i))
+          ++k;
+        if (k == firstOperand.size())
+          firstOperand.push_back(i);
+        inputIndex[i] = k;
+      }
+      return;
+    }
+    llvm::DenseMap<const Value *, unsigned> seen;
     for (unsigned i = 0; i < n; ++i) {
       auto inserted = seen.try_emplace(node.operand(i), firstOperand.size());
       if (inserted.second)
@@ -211,19 +234,26 @@ private:
     diagnostics_.warning(node.textLocation(), "annotate: " + node.describe() + ": " + message);
   }
 
-  unsigned position(const Node &node) const { return position_.lookup(&node); }
+  /// The config entry a key node's op recipe comes from, for messages.
+  std::string configPath(const Node &node) const {
+    return resolver_.describe(resolver_.resolve(node));
+  }
+  unsigned position(const Node &node);
+  /// Remembers the entries of `node`'s parameter operands (first consumer wins).
+  void recordState(const Node &node);
   const Attribute &specAttribute(const QuantizationSpec &spec);
   void setAnnotation(Node &node, std::vector<Attribute> inputs, Attribute output);
 
   Attribute resolveInput(Node &node, unsigned operand, unsigned inputIndex,
-                         const ResolvedOpConfig &config);
-  Attribute resolveState(Node &node, Value *parameter, const ResolvedOpConfig &config);
-  Attribute resolveOutput(Node &node, const ResolvedOpConfig &config);
-  std::vector<Attribute> resolveInputs(Node &node, const ResolvedOpConfig &config);
+                         const OpQuantizerConfig &config);
+  Attribute resolveState(Node &node, Value *parameter, const OpQuantizerConfig &config);
+  Attribute resolveOutput(Node &node, const OpQuantizerConfig &config);
+  void resolveInputs(Node &node, const OpQuantizerConfig &config, std::vector<Attribute> &inputs);
 
+  static unsigned chainOf(Node *key, const PatternFamily &family, Node *chain[3]);
   void collectMatches(std::vector<Match> &matches);
-  void annotateChain(const Match &match);
-  void annotateShared(Node &node, const ResolvedOpConfig &config);
+  void annotateChain(const Head &head, unsigned length);
+  void annotateShared(Node &node, const OpQuantizerConfig &config);
   void shareFrom(Node &node, const Attribute &spec);
   void propagate(Node &producer, const Attribute &spec);
 
@@ -245,6 +275,7 @@ private:
   /// Entry of a parameter at its first annotated consumer (§2.5: shared
   /// parameters get one spec).
   llvm::DenseMap<const Value *, Attribute> stateEntries_;
+  std::vector<Head> heads_;
   /// Nodes of each module (innermost), in program order; built for §2.7.
   std::vector<std::vector<Node *>> nodesByModule_;
 };
@@ -262,24 +293,40 @@ void Annotator::setAnnotation(Node &node, std::vector<Attribute> inputs, Attribu
   QuantAnnotation &quant = node.getOrCreateQuant();
   quant.inputs = std::move(inputs);
   quant.output = std::move(output);
-  for (unsigned i = 0, e = node.numOperands(); i != e; ++i)
-    if (node.operand(i)->isParameter())
-      stateEntries_.try_emplace(node.operand(i), quant.inputs[i]);
+  recordState(node);
   changed_ = true;
 }
 
+void Annotator::recordState(const Node &node) {
+  const QuantAnnotation &quant = *node.quant();
+  for (unsigned i = 0, e = node.numOperands(); i != e; ++i)
+    if (node.operand(i)->isParameter())
+      stateEntries_.try_emplace(node.operand(i), quant.inputs[i]);
+}
+
+unsigned Annotator::position(const Node &node) {
+  // Program positions are needed rarely (ties between annotated consumers,
+  // module-boundary specs), so they are numbered on first use.
+  if (position_.empty()) {
+    position_.reserve(graph_.numNodes());
+    unsigned index = 0;
+    for (const Node *n : graph_.nodes())
+      position_[n] = index++;
+  }
+  return position_.lookup(&node);
+}
+
 Attribute Annotator::resolveInput(Node &node, unsigned operand, unsigned inputIndex,
-                                  const ResolvedOpConfig &config) {
+                                  const OpQuantizerConfig &config) {
   Value *value = node.operand(operand);
   bool exact = false;
-  const OptionalSpec *configured = config.op->opInputSpec.lookup(inputIndex, &exact);
+  const OptionalSpec *configured = config.opInputSpec.lookup(inputIndex, &exact);
   if (value->isParameter()) {
     if (exact) {
       error(node, "Config is attempting to set op_input_spec idx " + llvm::Twine(inputIndex) +
                       ", but the input is a state tensor ('" + value->name() +
                       "'); address state tensors by local name in op_state_spec (e.g. '" +
-                      localName(value->name()) + "') (config entry: " + resolver_.describe(config) +
-                      ")");
+                      localName(value->name()) + "') (config entry: " + configPath(node) + ")");
       return Attribute::none();
     }
     return resolveState(node, value, config);
@@ -288,7 +335,7 @@ Attribute Annotator::resolveInput(Node &node, unsigned operand, unsigned inputIn
     if (exact && configured && *configured)
       warning(node, "input " + llvm::Twine(inputIndex) + " is not a float tensor (" +
                         value->type().str() + "), so op_input_spec[" + llvm::Twine(inputIndex) +
-                        "] of " + resolver_.describe(config) + " is ignored");
+                        "] of " + configPath(node) + " is ignored");
     return Attribute::none();
   }
   // A producer that already decided its output spec decides this edge too,
@@ -304,18 +351,18 @@ Attribute Annotator::resolveInput(Node &node, unsigned operand, unsigned inputIn
   return specAttribute(**configured);
 }
 
-Attribute Annotator::resolveState(Node &node, Value *parameter, const ResolvedOpConfig &config) {
+Attribute Annotator::resolveState(Node &node, Value *parameter, const OpQuantizerConfig &config) {
   auto known = stateEntries_.find(parameter);
   if (known != stateEntries_.end())
     return known->second;
   llvm::StringRef name = localName(parameter->name());
   bool exact = false;
-  const OptionalSpec *configured = config.op->opStateSpec.lookup(name, &exact);
+  const OptionalSpec *configured = config.opStateSpec.lookup(name, &exact);
   if (!isFloatTensor(parameter)) {
     if (exact && configured && *configured)
       warning(node, "state tensor '" + parameter->name() + "' is not a float tensor (" +
                         parameter->type().str() + "), so op_state_spec['" + name + "'] of " +
-                        resolver_.describe(config) + " is ignored");
+                        configPath(node) + " is ignored");
     return Attribute::none();
   }
   if (!configured || !*configured)
@@ -323,10 +370,10 @@ Attribute Annotator::resolveState(Node &node, Value *parameter, const ResolvedOp
   return specAttribute(**configured);
 }
 
-Attribute Annotator::resolveOutput(Node &node, const ResolvedOpConfig &config) {
+Attribute Annotator::resolveOutput(Node &node, const OpQuantizerConfig &config) {
   if (node.numResults() == 0 || !isFloatTensor(node.result(0)))
     return Attribute::none();
-  const OptionalSpec *configured = config.op->opOutputSpec.lookup(0);
+  const OptionalSpec *configured = config.opOutputSpec.lookup(0);
   if (!configured || !*configured)
     return Attribute::none();
   // An already annotated consumer that quantizes this very edge supplies the
@@ -353,86 +400,100 @@ Attribute Annotator::resolveOutput(Node &node, const ResolvedOpConfig &config) {
   return specAttribute(**configured);
 }
 
-std::vector<Attribute> Annotator::resolveInputs(Node &node, const ResolvedOpConfig &config) {
+void Annotator::resolveInputs(Node &node, const OpQuantizerConfig &config,
+                              std::vector<Attribute> &inputs) {
   DistinctInputs distinct(node);
-  std::vector<Attribute> inputs(node.numOperands());
+  inputs.resize(node.numOperands());
   for (unsigned i = 0, e = node.numOperands(); i != e; ++i) {
     unsigned first = distinct.firstOperand[distinct.inputIndex[i]];
     inputs[i] = first == i ? resolveInput(node, i, distinct.inputIndex[i], config) : inputs[first];
   }
   // Explicit indices beyond the op's inputs configure nothing: say so.
-  for (const SpecMap::Entry &entry : config.op->opInputSpec.entries())
+  for (const SpecMap::Entry &entry : config.opInputSpec.entries())
     if (entry.first.isIndex() &&
         entry.first.getIndex() >= static_cast<int64_t>(distinct.firstOperand.size()))
       warning(node, "op_input_spec index " + llvm::Twine(entry.first.getIndex()) + " of " +
-                        resolver_.describe(config) + " is beyond the op's " +
+                        configPath(node) + " is beyond the op's " +
                         llvm::Twine(distinct.firstOperand.size()) + " input" +
                         (distinct.firstOperand.size() == 1 ? "" : "s") +
                         " (indices count distinct inputs from 0)");
-  return inputs;
+}
+
+unsigned Annotator::chainOf(Node *key, const PatternFamily &family, Node *chain[3]) {
+  // The longest chain head [-> batch_norm] [-> activation].
+  chain[0] = key;
+  unsigned length = 1;
+  if (family.optionalBatchNorm)
+    if (Node *next = soleFirstOperandUser(*chain[length - 1]))
+      if (kBatchNorm.matches(next->op()))
+        chain[length++] = next;
+  if (family.optionalActivation)
+    if (Node *next = soleFirstOperandUser(*chain[length - 1]))
+      if (kActivation.matches(next->op()))
+        chain[length++] = next;
+  return length;
 }
 
 void Annotator::collectMatches(std::vector<Match> &matches) {
-  unsigned position = 0;
   for (Node *node : graph_.nodes()) {
-    position_[node] = position++;
     for (unsigned f = 0; f < std::size(kPatternFamilies); ++f) {
       const PatternFamily &family = kPatternFamilies[f];
       if (!family.head.matches(node->op()))
         continue;
-      // The longest chain head [-> batch_norm] [-> activation]; every prefix
-      // is a match too.
-      Node *chain[3] = {node, nullptr, nullptr};
-      unsigned length = 1;
-      if (family.optionalBatchNorm)
-        if (Node *next = soleFirstOperandUser(*chain[length - 1]))
-          if (kBatchNorm.matches(next->op()))
-            chain[length++] = next;
-      if (family.optionalActivation)
-        if (Node *next = soleFirstOperandUser(*chain[length - 1]))
-          if (kActivation.matches(next->op()))
-            chain[length++] = next;
+      Node *chain[3];
+      unsigned length = chainOf(node, family, chain);
       ResolvedOpConfig config = resolver_.resolve(*node);
-      for (unsigned l = length; l >= 1; --l) {
-        Match match;
-        std::copy(chain, chain + l, match.nodes);
-        match.length = l;
-        match.family = f;
-        match.position = position - 1;
-        match.config = config;
-        matches.push_back(match);
-      }
+      uint32_t head = heads_.size();
+      heads_.push_back({node, config.op, config.level, config.opLevel, static_cast<uint8_t>(f),
+                        static_cast<uint8_t>(length)});
+      // Every prefix of the chain is a match of its own.
+      for (unsigned l = length; l >= 1; --l)
+        matches.push_back({head, static_cast<uint8_t>(l)});
       break; // a node heads patterns of one family only
     }
   }
   // §1.5: config level, op config level, longer patterns first, then
-  // program order, then registration order.
-  std::stable_sort(matches.begin(), matches.end(), [](const Match &a, const Match &b) {
-    if (a.config.level != b.config.level)
-      return a.config.level < b.config.level;
-    if (a.config.opLevel != b.config.opLevel)
-      return a.config.opLevel < b.config.opLevel;
-    if (a.length != b.length)
-      return a.length > b.length;
-    if (a.position != b.position)
-      return a.position < b.position;
-    return a.family < b.family;
-  });
+  // program order (then registration order, which never decides: a node
+  // heads patterns of one family). Matches were collected in program order,
+  // so a stable counting sort on the first three keys (27 buckets) gives the
+  // whole order in linear time.
+  auto bucket = [&](const Match &m) {
+    const Head &h = heads_[m.head];
+    return (static_cast<unsigned>(h.level) * 3 + static_cast<unsigned>(h.opLevel)) * 3 +
+           (3 - m.length);
+  };
+  constexpr unsigned kBuckets = 27;
+  std::array<size_t, kBuckets + 1> start{};
+  for (const Match &m : matches)
+    ++start[bucket(m) + 1];
+  for (unsigned b = 0; b < kBuckets; ++b)
+    start[b + 1] += start[b];
+  std::vector<Match> sorted(matches.size());
+  for (const Match &m : matches)
+    sorted[start[bucket(m)]++] = m;
+  matches = std::move(sorted);
 }
 
-void Annotator::annotateChain(const Match &match) {
-  Node &key = *match.nodes[0];
-  Node &last = *match.nodes[match.length - 1];
-  std::vector<Attribute> inputs = resolveInputs(key, match.config);
-  Attribute output = resolveOutput(last, match.config);
-  // The output is quantized after the last op only: none between conv and
-  // batch_norm, or between either and the activation.
-  setAnnotation(key, std::move(inputs), match.length == 1 ? output : Attribute::none());
-  for (unsigned i = 1; i < match.length; ++i) {
-    Node &node = *match.nodes[i];
-    setAnnotation(node, std::vector<Attribute>(node.numOperands()),
-                  &node == &last ? output : Attribute::none());
+void Annotator::annotateChain(const Head &head, unsigned length) {
+  Node *chain[3];
+  chainOf(head.key, kPatternFamilies[head.family], chain);
+  Node &key = *chain[0];
+  Node &last = *chain[length - 1];
+  Attribute output = resolveOutput(last, *head.op);
+  // Inputs on the key node; the output is quantized after the last op only:
+  // none between conv and batch_norm, or between either and the activation.
+  QuantAnnotation &quant = key.getOrCreateQuant();
+  resolveInputs(key, *head.op, quant.inputs);
+  if (length == 1)
+    quant.output = output;
+  recordState(key);
+  for (unsigned i = 1; i < length; ++i) {
+    QuantAnnotation &intermediate = chain[i]->getOrCreateQuant();
+    if (chain[i] == &last)
+      intermediate.output = output;
+    recordState(*chain[i]);
   }
+  changed_ = true;
   if (!output.isNone())
     propagate(last, output);
 }
@@ -474,8 +535,9 @@ void Annotator::propagate(Node &producer, const Attribute &spec) {
 }
 
 /// §3.2(b): a shared-observer op reached unannotated in the sorted order.
-void Annotator::annotateShared(Node &node, const ResolvedOpConfig &config) {
-  std::vector<Attribute> inputs = resolveInputs(node, config);
+void Annotator::annotateShared(Node &node, const OpQuantizerConfig &config) {
+  std::vector<Attribute> inputs;
+  resolveInputs(node, config, inputs);
   // The *last* quantized input decides (reference behaviour).
   const Attribute *chosen = nullptr;
   for (const Attribute &input : inputs)
@@ -818,6 +880,7 @@ void Annotator::attachSchedules() {
 }
 
 bool Annotator::run() {
+  stateEntries_.reserve(graph_.parameters().size());
   // Pre-existing annotations count: their state entries are reused too.
   for (Node *node : graph_.nodes())
     if (const QuantAnnotation *quant = node->quant())
@@ -827,15 +890,19 @@ bool Annotator::run() {
           stateEntries_.try_emplace(node->operand(i), quant->inputs[i]);
 
   std::vector<Match> matches;
+  matches.reserve(graph_.numNodes());
   collectMatches(matches);
   for (const Match &match : matches) {
-    if (llvm::any_of(llvm::ArrayRef<Node *>(match.nodes, match.length),
+    const Head &head = heads_[match.head];
+    Node *chain[3];
+    chainOf(head.key, kPatternFamilies[head.family], chain);
+    if (llvm::any_of(llvm::ArrayRef<Node *>(chain, match.length),
                      [](const Node *node) { return node->quant() != nullptr; }))
       continue;
-    if (kPatternFamilies[match.family].kind == PatternKind::Shared)
-      annotateShared(*match.nodes[0], match.config);
+    if (kPatternFamilies[head.family].kind == PatternKind::Shared)
+      annotateShared(*head.key, *head.op);
     else
-      annotateChain(match);
+      annotateChain(head, match.length);
   }
   applyModuleSpecs();
   resolveAxes();

@@ -533,6 +533,22 @@ TEST(QuantConfigTest, ResolverPrecedence) {
   EXPECT_EQ(r.modules()[inner].type, "test.InnerModel");
 }
 
+TEST(QuantConfigTest, GlobalOnlyConfigsNeedNoModuleTree) {
+  std::unique_ptr<Graph> graph = parse(kNested);
+  ASSERT_TRUE(graph);
+  QuantizerConfig config = QuantizerConfig::Presets::w8();
+  llvm::Expected<std::unique_ptr<ConfigResolver>> resolver = ConfigResolver::create(config, *graph);
+  ASSERT_TRUE(bool(resolver));
+  // The root stands for every module.
+  ASSERT_EQ((*resolver)->modules().size(), 1u);
+  for (const Node *node : graph->nodes()) {
+    ResolvedOpConfig resolved = (*resolver)->resolve(*node);
+    EXPECT_EQ(resolved.level, ConfigLevel::Global);
+    EXPECT_EQ(resolved.module, &config.globalConfig);
+    EXPECT_EQ(resolved.moduleIndex, 0u);
+  }
+}
+
 TEST(QuantConfigTest, OpNameOverOpTypeOverDefault) {
   std::unique_ptr<Graph> graph = parse(kNested);
   ASSERT_TRUE(graph);

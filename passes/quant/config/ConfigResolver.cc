@@ -24,57 +24,77 @@ static llvm::StringRef parentPath(llvm::StringRef path) {
 
 void ConfigResolver::buildModules(const Graph &graph) {
   auto getOrAdd = [&](llvm::StringRef path) -> unsigned {
-    // Insert missing ancestors first so that parents precede children.
+    auto cached = pathCache_.find({path.data(), path.size()});
+    if (cached != pathCache_.end())
+      return cached->second;
+    // Find the nearest known ancestor, then add the missing ones below it,
+    // parents before children.
     llvm::SmallVector<llvm::StringRef, 8> missing;
+    int parent = -1;
     for (llvm::StringRef p = path;; p = parentPath(p)) {
-      if (moduleIndex_.count(p))
+      auto known = moduleIndex_.find(p);
+      if (known != moduleIndex_.end()) {
+        parent = static_cast<int>(known->second);
         break;
+      }
       missing.push_back(p);
       if (p.empty())
         break;
     }
+    unsigned index = static_cast<unsigned>(parent);
     for (auto it = missing.rbegin(); it != missing.rend(); ++it) {
-      unsigned index = modules_.size();
+      index = modules_.size();
+      moduleIndex_.try_emplace(*it, index);
       ModuleInfo info;
-      info.path = it->str();
-      if (!it->empty()) {
-        info.parent = static_cast<int>(moduleIndex_.lookup(parentPath(*it)));
-        modules_[info.parent].children.push_back(index);
+      info.path = *it;
+      info.parent = parent;
+      if (parent >= 0) {
+        ModuleInfo &p = modules_[parent];
+        if (p.lastChild < 0)
+          p.firstChild = index;
+        else
+          modules_[p.lastChild].nextSibling = index;
+        p.lastChild = index;
       }
-      modules_.push_back(std::move(info));
-      moduleIndex_[*it] = index;
+      modules_.push_back(info);
+      parent = static_cast<int>(index);
     }
-    return moduleIndex_.lookup(path);
+    pathCache_.try_emplace({path.data(), path.size()}, index);
+    return index;
   };
   getOrAdd(""); // the root module always exists
   for (const Node *node : graph.nodes()) {
     const SourceInfo &source = node->source();
     unsigned index = getOrAdd(source.modulePath);
     if (modules_[index].type.empty() && !source.moduleType.empty())
-      modules_[index].type = source.moduleType.str();
-    nodeModule_[node] = index;
+      modules_[index].type = source.moduleType;
   }
   // Parameter owners are modules too, so module-name configs (and module
   // state specs) can address modules that own weights but run no op.
   for (const Value *parameter : graph.parameters())
     getOrAdd(parentPath(parameter->name()));
 
-  // Iterative pre-order numbering.
+  // Iterative pre-order numbering over the child lists.
   preorder_.reserve(modules_.size());
-  std::vector<std::pair<unsigned, unsigned>> stack{{0u, 0u}};
-  modules_[0].first = 0;
-  preorder_.push_back(0);
+  std::vector<unsigned> stack{0u};
   while (!stack.empty()) {
-    auto &[module, child] = stack.back();
-    if (child < modules_[module].children.size()) {
-      unsigned next = modules_[module].children[child++];
-      modules_[next].first = preorder_.size();
-      preorder_.push_back(next);
-      stack.push_back({next, 0u});
-    } else {
-      modules_[module].last = preorder_.size() - 1;
-      stack.pop_back();
-    }
+    unsigned module = stack.back();
+    stack.pop_back();
+    modules_[module].first = preorder_.size();
+    preorder_.push_back(module);
+    // Push children in reverse so that they are visited in order.
+    size_t mark = stack.size();
+    for (int child = modules_[module].firstChild; child >= 0; child = modules_[child].nextSibling)
+      stack.push_back(child);
+    std::reverse(stack.begin() + mark, stack.end());
+  }
+  // A module's subtree ends where the next module that is not its
+  // descendant starts: compute `last` bottom-up in reverse pre-order.
+  for (auto it = preorder_.rbegin(); it != preorder_.rend(); ++it) {
+    ModuleInfo &module = modules_[*it];
+    module.last = module.first;
+    for (int child = module.firstChild; child >= 0; child = modules_[child].nextSibling)
+      module.last = std::max(module.last, modules_[child].last);
   }
 }
 
@@ -90,25 +110,38 @@ void ConfigResolver::assign(unsigned module, const ModuleQuantizerConfig *config
   // Descendants inherit (without the module-boundary specs, which `direct`
   // tracks). An already assigned descendant's subtree was fully assigned
   // when it was, so the walk stops there: each module is visited once.
-  std::vector<unsigned> stack(info.children.begin(), info.children.end());
+  std::vector<unsigned> stack;
+  for (int child = info.firstChild; child >= 0; child = modules_[child].nextSibling)
+    stack.push_back(child);
   while (!stack.empty()) {
-    unsigned child = stack.back();
+    unsigned current = stack.back();
     stack.pop_back();
-    ModuleInfo &c = modules_[child];
+    ModuleInfo &c = modules_[current];
     if (c.config)
       continue;
     c.config = config;
     c.level = level;
     c.entry = entry;
     c.direct = false;
-    stack.insert(stack.end(), c.children.begin(), c.children.end());
+    for (int child = c.firstChild; child >= 0; child = modules_[child].nextSibling)
+      stack.push_back(child);
   }
 }
 
 llvm::Expected<std::unique_ptr<ConfigResolver>>
 ConfigResolver::create(const QuantizerConfig &config, const Graph &graph) {
   std::unique_ptr<ConfigResolver> resolver(new ConfigResolver(config));
-  resolver->buildModules(graph);
+  // Without module-type or module-name configs every module gets the global
+  // config: the module tree (one entry per module path, as many as nodes in
+  // the worst case) is not needed, the root stands for all of them.
+  resolver->globalOnly_ = config.moduleTypeConfigs.empty() && config.moduleNameConfigs.empty();
+  if (resolver->globalOnly_) {
+    resolver->modules_.emplace_back();
+    resolver->preorder_.push_back(0);
+    resolver->moduleIndex_[""] = 0;
+  } else {
+    resolver->buildModules(graph);
+  }
   std::vector<ModuleInfo> &modules = resolver->modules_;
 
   // Module names: last entry first, modules in pre-order so that an
@@ -177,11 +210,14 @@ int ConfigResolver::findModule(llvm::StringRef path) const {
 }
 
 unsigned ConfigResolver::moduleOf(const Node &node) const {
-  auto it = nodeModule_.find(&node);
-  if (it != nodeModule_.end())
+  if (globalOnly_)
+    return 0;
+  llvm::StringRef path = node.source().modulePath;
+  auto it = pathCache_.find({path.data(), path.size()});
+  if (it != pathCache_.end())
     return it->second;
-  // A node created after the resolver: look its module up by path.
-  int index = findModule(node.source().modulePath);
+  // A node created after the resolver, with a path string of its own.
+  int index = findModule(path);
   return index < 0 ? 0 : static_cast<unsigned>(index);
 }
 

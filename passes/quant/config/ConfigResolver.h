@@ -19,7 +19,8 @@
 //
 // Building is linear in nodes + parameters plus (modules x module-name/type
 // entries) regex matches; resolving a node costs its module config's op-name
-// and op-type entries. The resolver keeps pointers into the config, which
+// and op-type entries. The resolver keeps pointers into the config and the
+// graph (module paths and types are the graph's interned strings), which
 // must outlive it.
 //
 //===----------------------------------------------------------------------===//
@@ -31,6 +32,7 @@
 #include "ir/Graph.h"
 
 #include "llvm/ADT/DenseMap.h"
+#include "llvm/ADT/DenseMapInfo.h"
 #include "llvm/ADT/StringMap.h"
 
 #include <memory>
@@ -47,10 +49,13 @@ enum class OpConfigLevel : uint8_t { OpName = 0, OpType = 1, Default = 2 };
 
 /// One module of the graph and the config assigned to it.
 struct ModuleInfo {
-  std::string path; // `layer1.0.conv1`; "" for the root
-  std::string type; // fully qualified class name; empty when no node says
+  llvm::StringRef path; // `layer1.0.conv1`; "" for the root
+  llvm::StringRef type; // fully qualified class name; empty when no node says
   int parent = -1;
-  std::vector<unsigned> children;
+  /// Children as a linked list (no allocation per module).
+  int firstChild = -1;
+  int lastChild = -1;
+  int nextSibling = -1;
   /// Pre-order interval: module m is inside this one iff first <= m.first <= last.
   unsigned first = 0;
   unsigned last = 0;
@@ -90,6 +95,8 @@ public:
   /// `linear`, `linear_1`, ...
   std::string nodeName(const Node &node) const;
 
+  /// The modules of the graph. With only a global config (no module-type or
+  /// module-name entries) there is just the root, standing for every module.
   llvm::ArrayRef<ModuleInfo> modules() const { return modules_; }
   /// Modules in pre-order (parents before children).
   llvm::ArrayRef<unsigned> preorder() const { return preorder_; }
@@ -121,11 +128,17 @@ private:
   const QuantizerConfig &config_;
   std::vector<ModuleInfo> modules_;
   std::vector<unsigned> preorder_;
-  llvm::StringMap<unsigned> moduleIndex_;
-  llvm::DenseMap<const Node *, unsigned> nodeModule_;
+  /// Keys point into the graph (interned module paths, parameter names), so
+  /// nothing is copied per module.
+  llvm::DenseMap<llvm::StringRef, unsigned> moduleIndex_;
+  /// Module paths are interned by the graph, so a node's module is found by
+  /// the address of its path string before hashing characters.
+  llvm::DenseMap<std::pair<const char *, size_t>, unsigned> pathCache_;
   /// Per node: k of its FX-like name (only when some config has op-name entries).
   llvm::DenseMap<const Node *, unsigned> nodeCounter_;
   bool hasOpNameConfigs_ = false;
+  /// No module-type/name configs: one root module stands for all.
+  bool globalOnly_ = false;
   /// The default op recipe and compiled op-name regexes of each module config.
   std::unordered_map<const ModuleQuantizerConfig *, OpQuantizerConfig> defaultOps_;
   std::unordered_map<const ModuleQuantizerConfig *, std::vector<FullMatchRegex>> opNameRegexes_;
