@@ -643,8 +643,11 @@ template <class Fn> void forEachRun(const LoopLayout &layout, int64_t begin, int
     if (block == 1) {
       fn(pos, stop - col, qRow + col, true);
     } else {
-      for (int64_t c = col; c < stop;) {
-        const int64_t b = c / block, runEnd = std::min(stop, (b + 1) * block);
+      // Block index kept incrementally: one 64-bit division per row rather
+      // than per (often 32-element) block.
+      for (int64_t c = col, b = col / block, blockEnd = (b + 1) * block; c < stop;
+           ++b, blockEnd += block) {
+        const int64_t runEnd = std::min(stop, blockEnd);
         fn(pos + (c - col), runEnd - c, qRow + b, false);
         c = runEnd;
       }
