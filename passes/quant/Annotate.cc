@@ -338,6 +338,14 @@ Attribute Annotator::resolveInput(Node &node, unsigned operand, unsigned inputIn
                         "] of " + configPath(node) + " is ignored");
     return Attribute::none();
   }
+  if (const Node *producer = value->producer()) {
+    // A value that is already (fake-)quantized, or dequantized storage such
+    // as lower-to-qdq's weights, is not quantized again: the reference
+    // treats its compressed-weight ops the same way (§2.5).
+    OpRole role = producer->op().role;
+    if (role == OpRole::FakeQuant || role == OpRole::Quantize || role == OpRole::Dequantize)
+      return Attribute::none();
+  }
   // A producer that already decided its output spec decides this edge too,
   // even when this op's config says None (§2.5).
   if (const Node *producer = value->producer())
