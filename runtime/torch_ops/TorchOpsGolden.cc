@@ -78,7 +78,8 @@ int main(int argc, char **argv) {
     d.insert(std::string("quant_max"), c.quantMax);
     d.insert(std::string("x"), c.x);
     d.insert(std::string("scale"), c.scale);
-    d.insert(std::string("zero_point"), c.zeroPoint.defined() ? c10::IValue(c.zeroPoint) : c10::IValue());
+    d.insert(std::string("zero_point"),
+             c.zeroPoint.defined() ? c10::IValue(c.zeroPoint) : c10::IValue());
     d.insert(std::string("minval"), c.minVal.defined() ? c10::IValue(c.minVal) : c10::IValue());
     const FakeQuantizeResult fq = fakeQuantizeForward(c.x, p, /*computeMask=*/true);
     d.insert(std::string("fake"), fq.output);
