@@ -718,6 +718,8 @@ void Annotator::resolveAxes() {
     return result;
   };
 
+  // (source dictionary, axis) -> (source kept alive so its address stays unique, resolved).
+  llvm::DenseMap<std::pair<const void *, int>, std::pair<Attribute, Attribute>> resolvedEntries;
   struct Consumer {
     Node *node;
     unsigned operand;
@@ -758,13 +760,14 @@ void Annotator::resolveAxes() {
       }
       if (!any)
         continue;
-      std::string config = resolver_.describe(resolver_.resolve(*any->node));
+      auto config = [&] { return configPath(*any->node); };
       if (axes.empty()) {
         error(*any->node,
               "unresolved axis=None remains for weight '" + parameter->name() + "' (" +
                   any->granularity.str() + "): '" + any->node->opName() + "' has no default " +
                   granularityKindName(any->granularity) +
-                  " axis for this operand; set 'axis' explicitly in the weight spec of " + config);
+                  " axis for this operand; set 'axis' explicitly in the weight spec of " +
+                  config());
         continue;
       }
       if (axes.size() > 1) {
@@ -774,7 +777,7 @@ void Annotator::resolveAxes() {
                     std::to_string(entry.first) + ")";
         error(*any->node, "Conflicting default axes for weight '" + parameter->name() + "' (" +
                               any->granularity.str() + ") consumed by " + detail +
-                              "; set 'axis' explicitly in the weight spec of " + config);
+                              "; set 'axis' explicitly in the weight spec of " + config());
         continue;
       }
       int axis = axes.begin()->first;
@@ -782,21 +785,27 @@ void Annotator::resolveAxes() {
         if (c.granularity.isPerChannel() != perChannel)
           continue;
         Attribute &entry = c.node->getOrCreateQuant().inputs[c.operand];
-        llvm::Expected<QuantizationSpec> spec = QuantizationSpec::fromAttribute(entry);
-        llvm::Expected<QuantizationSpec> resolved =
-            spec ? spec->withGranularity(c.granularity.withAxis(axis))
-                 : llvm::Expected<QuantizationSpec>(spec.takeError());
-        if (!resolved) {
-          error(*c.node, "the default " + granularityKindName(c.granularity) + " axis " +
-                             llvm::Twine(axis) + " of '" + c.node->opName() + "' for weight '" +
-                             parameter->name() +
-                             "' is not usable: " + llvm::toString(resolved.takeError()) +
-                             "; set 'axis' explicitly in the weight spec of " + config);
-          continue;
+        // Weights sharing a spec and an axis share one resolved dictionary.
+        auto key = std::make_pair(static_cast<const void *>(&entry.getDict()), axis);
+        auto cached = resolvedEntries.find(key);
+        if (cached == resolvedEntries.end()) {
+          llvm::Expected<QuantizationSpec> spec = QuantizationSpec::fromAttribute(entry);
+          llvm::Expected<QuantizationSpec> resolved =
+              spec ? spec->withGranularity(c.granularity.withAxis(axis))
+                   : llvm::Expected<QuantizationSpec>(spec.takeError());
+          if (!resolved) {
+            error(*c.node, "the default " + granularityKindName(c.granularity) + " axis " +
+                               llvm::Twine(axis) + " of '" + c.node->opName() + "' for weight '" +
+                               parameter->name() +
+                               "' is not usable: " + llvm::toString(resolved.takeError()) +
+                               "; set 'axis' explicitly in the weight spec of " + config());
+            continue;
+          }
+          SpecWriteOptions options;
+          options.omitDefaults = true;
+          cached = resolvedEntries.try_emplace(key, entry, resolved->toAttribute(options)).first;
         }
-        SpecWriteOptions options;
-        options.omitDefaults = true;
-        entry = resolved->toAttribute(options);
+        entry = cached->second.second;
         changed_ = true;
       }
     }
