@@ -21,12 +21,12 @@
 // 5. Copy QAT schedules onto the nodes of scheduled modules.
 //
 // Decisions where the reference is loose or quirky (docs/Quantization.md,
-// "Decisions"): the §3.4 re-tagging of relu/sigmoid/tanh outputs is not an
-// annotation matter here (it has no numeric effect in the reference; the op
-// table's NonNegative / FixedRange traits carry that knowledge to
-// share-observers); output reuse looks at direct consumers only (what the
-// reference effectively does); a spec reused across an edge is stored as an
-// equal copy with `shared_with` dereferenced.
+// "Decisions on the reference's quirks"): the §3.4 re-tagging of
+// relu/sigmoid/tanh outputs is not an annotation matter here (it has no
+// numeric effect in the reference; the op table's NonNegative / FixedRange
+// traits carry that knowledge to share-observers); output reuse looks at
+// direct consumers only (what the reference effectively does); a spec reused
+// across an edge is stored as an equal copy with `shared_with` dereferenced.
 //
 //===----------------------------------------------------------------------===//
 #include "passes/Passes.h"
@@ -44,7 +44,6 @@
 #include <algorithm>
 #include <array>
 #include <iterator>
-#include <limits>
 #include <map>
 #include <unordered_map>
 
