@@ -1,0 +1,1889 @@
+//===- runtime/interpreter/Interpreter.cc - Executing a qfx Graph on ATen -===//
+//
+// Compilation (Interpreter::create) turns the graph into value slots and one
+// Kernel per node; running walks the kernels in order over the slot frame and
+// drops every value after its last use, so peak memory is what the live
+// values need, as in TorchScript's own interpreter. The TorchScript fallback
+// kernel resolves the overload and the argument plan (operand slots,
+// converted attribute constants, defaults) once; per batch it only fills a
+// reused stack and calls the operator. Everything here that can fail at run
+// time reports an llvm::Error carrying the node's description; c10::Error
+// from ATen is caught at the run() boundary and reported the same way.
+//
+//===----------------------------------------------------------------------===//
+#include "runtime/interpreter/Interpreter.h"
+
+#include "runtime/interpreter/Kernel.h"
+
+#include "passes/quant/QuantSupport.h"
+#include "runtime/kernels/Kernels.h"
+#include "runtime/spec/SpecError.h"
+
+#include <ATen/ATen.h>
+#include <c10/core/InferenceMode.h>
+#include <torch/csrc/jit/runtime/operator.h>
+
+#include "llvm/ADT/DenseMap.h"
+#include "llvm/ADT/StringExtras.h"
+#include "llvm/ADT/StringMap.h"
+#include "llvm/Support/raw_ostream.h"
+
+#include <cmath>
+#include <cstring>
+#include <limits>
+#include <map>
+#include <mutex>
+#include <variant>
+
+namespace qfx {
+
+//===----------------------------------------------------------------------===//
+// Small helpers
+//===----------------------------------------------------------------------===//
+
+namespace {
+
+llvm::Error makeError(const llvm::Twine &message) {
+  return llvm::createStringError(llvm::inconvertibleErrorCode(), message);
+}
+
+std::string shapeString(at::IntArrayRef shape) {
+  std::string text = "[";
+  for (size_t i = 0; i < shape.size(); ++i)
+    text += (i ? ", " : "") + std::to_string(shape[i]);
+  return text + "]";
+}
+
+/// `tensor of shape [1, 3] and dtype float32` for messages.
+std::string describeTensor(const at::Tensor &tensor) {
+  if (!tensor.defined())
+    return "an undefined tensor";
+  return "a tensor of shape " + shapeString(tensor.sizes()) + " and dtype " +
+         std::string(c10::toString(tensor.scalar_type()));
+}
+
+template <typename ErrorInfoT> std::string errorMessage(const ErrorInfoT &error) {
+  std::string text;
+  llvm::raw_string_ostream os(text);
+  error.log(os);
+  return os.str();
+}
+
+std::string valueName(const Value &value) {
+  if (!value.name().empty())
+    return "%" + value.name().str();
+  return "#" + std::to_string(value.position());
+}
+
+} // namespace
+
+std::optional<at::ScalarType> toScalarType(DType dtype) {
+  switch (dtype) {
+  case DType::F64:
+    return at::kDouble;
+  case DType::F32:
+    return at::kFloat;
+  case DType::F16:
+    return at::kHalf;
+  case DType::BF16:
+    return at::kBFloat16;
+  case DType::I64:
+    return at::kLong;
+  case DType::I32:
+    return at::kInt;
+  case DType::I16:
+    return at::kShort;
+  case DType::I8:
+    return at::kChar;
+  case DType::U8:
+  case DType::F8E4M3FN:
+  case DType::F8E5M2:
+  case DType::F8E8M0FNU:
+  case DType::F4E2M1FN:
+    return at::kByte;
+  case DType::I1:
+    return at::kBool;
+  case DType::Unknown:
+    break;
+  }
+  return std::nullopt;
+}
+
+DType fromScalarType(at::ScalarType dtype) {
+  switch (dtype) {
+  case at::kDouble:
+    return DType::F64;
+  case at::kFloat:
+    return DType::F32;
+  case at::kHalf:
+    return DType::F16;
+  case at::kBFloat16:
+    return DType::BF16;
+  case at::kLong:
+    return DType::I64;
+  case at::kInt:
+    return DType::I32;
+  case at::kShort:
+    return DType::I16;
+  case at::kChar:
+    return DType::I8;
+  case at::kByte:
+    return DType::U8;
+  case at::kBool:
+    return DType::I1;
+  default:
+    return DType::Unknown;
+  }
+}
+
+llvm::Expected<at::Tensor> tensorFromData(std::shared_ptr<const TensorData> data, bool copy) {
+  std::optional<at::ScalarType> dtype = toScalarType(data->dtype);
+  if (!dtype)
+    return makeError("tensor data of unknown dtype");
+  int64_t numel = 1;
+  for (int64_t dim : data->shape) {
+    if (dim < 0)
+      return makeError("tensor data with a negative dim " + shapeString(data->shape));
+    numel *= dim;
+  }
+  size_t elementSize = c10::elementSize(*dtype);
+  if (data->bytes.size() != static_cast<size_t>(numel) * elementSize)
+    return makeError("tensor data of shape " + shapeString(data->shape) + " and dtype " +
+                     dtypeName(data->dtype) + " needs " +
+                     std::to_string(static_cast<size_t>(numel) * elementSize) + " bytes, found " +
+                     std::to_string(data->bytes.size()));
+  auto options = at::TensorOptions().dtype(*dtype);
+  if (numel == 0)
+    return at::empty(data->shape, options);
+  void *bytes = const_cast<uint8_t *>(data->bytes.data());
+  bool aligned = reinterpret_cast<uintptr_t>(bytes) % elementSize == 0;
+  if (copy || !aligned) {
+    at::Tensor tensor = at::empty(data->shape, options);
+    std::memcpy(tensor.data_ptr(), bytes, data->bytes.size());
+    return tensor;
+  }
+  // The deleter owns a reference: the bytes live as long as the tensor.
+  auto keepAlive = new std::shared_ptr<const TensorData>(std::move(data));
+  return at::from_blob(
+      bytes, (*keepAlive)->shape, [keepAlive](void *) { delete keepAlive; }, options);
+}
+
+llvm::Expected<TensorData> tensorToData(const at::Tensor &tensor, std::optional<DType> dtype) {
+  if (!tensor.defined())
+    return makeError("undefined tensor");
+  DType irType = dtype ? *dtype : fromScalarType(tensor.scalar_type());
+  std::optional<at::ScalarType> expected = toScalarType(irType);
+  if (irType == DType::Unknown || !expected || *expected != tensor.scalar_type())
+    return makeError("a tensor of dtype " + std::string(c10::toString(tensor.scalar_type())) +
+                     " cannot be stored as IR data" +
+                     (dtype ? " of dtype " + dtypeName(*dtype).str() : std::string()));
+  at::Tensor contiguous = tensor.detach().to(at::kCPU).contiguous();
+  TensorData data;
+  data.dtype = irType;
+  data.shape.assign(contiguous.sizes().begin(), contiguous.sizes().end());
+  size_t size = contiguous.numel() * contiguous.element_size();
+  data.bytes.resize(size);
+  if (size)
+    std::memcpy(data.bytes.data(), contiguous.data_ptr(), size);
+  return data;
+}
+
+double computeSQNR(const at::Tensor &reference, const at::Tensor &x) {
+  at::Tensor ref = reference.detach().to(at::kDouble);
+  at::Tensor noise = ref - x.detach().to(at::kDouble);
+  double signal = ref.pow(2).sum().item<double>();
+  double error = noise.pow(2).sum().item<double>();
+  if (error == 0)
+    return std::numeric_limits<double>::infinity();
+  return 10.0 * std::log10(signal / error);
+}
+
+std::optional<at::ScalarType> parseScalarTypeName(llvm::StringRef name) {
+  name.consume_front("torch.");
+  static const std::pair<const char *, at::ScalarType> kNames[] = {
+      {"float32", at::kFloat},
+      {"float", at::kFloat},
+      {"float64", at::kDouble},
+      {"double", at::kDouble},
+      {"float16", at::kHalf},
+      {"half", at::kHalf},
+      {"bfloat16", at::kBFloat16},
+      {"int8", at::kChar},
+      {"uint8", at::kByte},
+      {"int16", at::kShort},
+      {"short", at::kShort},
+      {"int32", at::kInt},
+      {"int", at::kInt},
+      {"int64", at::kLong},
+      {"long", at::kLong},
+      {"bool", at::kBool},
+      {"qint8", at::kQInt8},
+      {"quint8", at::kQUInt8},
+      {"qint32", at::kQInt32},
+      {"quint4x2", at::kQUInt4x2},
+      {"complex64", at::kComplexFloat},
+      {"complex128", at::kComplexDouble}};
+  for (const auto &entry : kNames)
+    if (name == entry.first)
+      return entry.second;
+  if (std::optional<DType> irType = parseDType(name))
+    if (*irType != DType::Unknown)
+      return toScalarType(*irType);
+  return std::nullopt;
+}
+
+//===----------------------------------------------------------------------===//
+// QatSchedule and ObserverGroup
+//===----------------------------------------------------------------------===//
+
+llvm::Expected<QatSchedule> QatSchedule::fromAttribute(const Attribute &attribute) {
+  if (!attribute.isDict())
+    return makeError("qat_schedule must be a dictionary {enable_observer = a, "
+                     "enable_fake_quant = b, disable_observer = c | none}, got " +
+                     attribute.str());
+  QatSchedule schedule;
+  for (const NamedAttribute &entry : attribute.getDict()) {
+    const Attribute &value = entry.second;
+    if (entry.first == "enable_observer" && value.isInt())
+      schedule.enableObserver = value.getInt();
+    else if (entry.first == "enable_fake_quant" && value.isInt())
+      schedule.enableFakeQuant = value.getInt();
+    else if (entry.first == "disable_observer" && (value.isInt() || value.isNone()))
+      schedule.disableObserver =
+          value.isInt() ? std::optional<int64_t>(value.getInt()) : std::nullopt;
+    else
+      return makeError("qat_schedule: unexpected entry '" + entry.first + " = " + value.str() +
+                       "' (expected integer enable_observer, enable_fake_quant and "
+                       "disable_observer = integer | none)");
+  }
+  return schedule;
+}
+
+namespace {
+
+ElementFormat elementFormatOf(QuantDType dtype) {
+  switch (dtype) {
+  case QuantDType::Float8E4M3FN:
+    return ElementFormat::Float8E4M3FN;
+  case QuantDType::Float8E5M2:
+    return ElementFormat::Float8E5M2;
+  case QuantDType::Float4E2M1FNx2:
+    return ElementFormat::Float4E2M1;
+  default:
+    return ElementFormat::Int;
+  }
+}
+
+/// Format, formulation and range of `spec`; qparam tensors are left empty.
+QuantKernelParams kernelParamsFor(QuantDType dtype, QFormulation formulation, double quantMin,
+                                  double quantMax) {
+  QuantKernelParams params;
+  params.format = elementFormatOf(dtype);
+  params.formulation =
+      formulation == QFormulation::MinVal ? Formulation::MinVal : Formulation::ZeroPoint;
+  if (params.format == ElementFormat::Int) {
+    params.quantMin = static_cast<int64_t>(quantMin);
+    params.quantMax = static_cast<int64_t>(quantMax);
+  }
+  return params;
+}
+
+} // namespace
+
+QuantKernelParams kernelParamsFor(const QuantizationSpec &spec, const QParams &qparams) {
+  QuantKernelParams params =
+      kernelParamsFor(spec.dtype(), spec.qformulation(), spec.quantMin(), spec.quantMax());
+  params.scale = qparams.scale;
+  params.zeroPoint = qparams.zeroPoint;
+  params.minVal = qparams.minval;
+  return params;
+}
+
+ObserverGroup::ObserverGroup(int64_t id, QuantizationSpec spec, QuantTarget target,
+                             std::unique_ptr<QParamsCalculator> calculator)
+    : id_(id), spec_(std::move(spec)), target_(target), calculator_(std::move(calculator)) {
+  kernelParams_ = std::make_unique<QuantKernelParams>(
+      kernelParamsFor(spec_.dtype(), spec_.qformulation(), spec_.quantMin(), spec_.quantMax()));
+}
+
+ObserverGroup::~ObserverGroup() = default;
+
+void ObserverGroup::updateKernelParams(const QParams &qparams) {
+  kernelParams_->scale = qparams.scale;
+  kernelParams_->zeroPoint = qparams.zeroPoint;
+  kernelParams_->minVal = qparams.minval;
+}
+
+void ObserverGroup::takeStateFrom(ObserverGroup &other) {
+  std::swap(calculator_, other.calculator_);
+  std::swap(kernelParams_, other.kernelParams_);
+  observerEnabled_ = other.observerEnabled_;
+  fakeQuantEnabled_ = other.fakeQuantEnabled_;
+  disabled_ = other.disabled_;
+}
+
+//===----------------------------------------------------------------------===//
+// Attribute conversion
+//===----------------------------------------------------------------------===//
+
+namespace {
+
+std::optional<int64_t> parseEnumName(llvm::StringRef name, c10::TypeKind kind) {
+  if (kind == c10::TypeKind::ScalarTypeType) {
+    if (std::optional<at::ScalarType> dtype = parseScalarTypeName(name))
+      return static_cast<int64_t>(*dtype);
+    return std::nullopt;
+  }
+  if (kind == c10::TypeKind::LayoutType) {
+    name.consume_front("torch.");
+    if (name == "strided")
+      return static_cast<int64_t>(at::kStrided);
+    if (name == "sparse_coo")
+      return static_cast<int64_t>(at::kSparse);
+    return std::nullopt;
+  }
+  if (kind == c10::TypeKind::MemoryFormatType) {
+    name.consume_front("torch.");
+    if (name == "contiguous_format")
+      return static_cast<int64_t>(at::MemoryFormat::Contiguous);
+    if (name == "preserve_format")
+      return static_cast<int64_t>(at::MemoryFormat::Preserve);
+    if (name == "channels_last")
+      return static_cast<int64_t>(at::MemoryFormat::ChannelsLast);
+    if (name == "channels_last_3d")
+      return static_cast<int64_t>(at::MemoryFormat::ChannelsLast3d);
+    return std::nullopt;
+  }
+  return std::nullopt;
+}
+
+/// Any attribute as its natural IValue (for Any / type-variable arguments and
+/// prim::Constant).
+std::optional<c10::IValue> naturalIValue(const Attribute &attribute) {
+  switch (attribute.kind()) {
+  case Attribute::Kind::None:
+    return c10::IValue();
+  case Attribute::Kind::Int:
+    return c10::IValue(attribute.getInt());
+  case Attribute::Kind::Float:
+    return c10::IValue(attribute.getFloat());
+  case Attribute::Kind::Bool:
+    return c10::IValue(attribute.getBool());
+  case Attribute::Kind::String:
+    return c10::IValue(attribute.getString());
+  case Attribute::Kind::List: {
+    const AttributeList &elements = attribute.getList();
+    bool allInt = true, allNumber = true, allBool = true;
+    for (const Attribute &element : elements) {
+      allInt &= element.isInt();
+      allNumber &= element.isInt() || element.isFloat();
+      allBool &= element.isBool();
+    }
+    if (allInt && !elements.empty()) {
+      c10::List<int64_t> list;
+      for (const Attribute &element : elements)
+        list.push_back(element.getInt());
+      return c10::IValue(list);
+    }
+    if (allNumber && !elements.empty()) {
+      c10::List<double> list;
+      for (const Attribute &element : elements)
+        list.push_back(*element.asNumber());
+      return c10::IValue(list);
+    }
+    if (allBool && !elements.empty()) {
+      c10::List<bool> list;
+      for (const Attribute &element : elements)
+        list.push_back(element.getBool());
+      return c10::IValue(list);
+    }
+    c10::impl::GenericList list(c10::AnyType::get());
+    for (const Attribute &element : elements) {
+      std::optional<c10::IValue> converted = naturalIValue(element);
+      if (!converted)
+        return std::nullopt;
+      list.push_back(std::move(*converted));
+    }
+    return c10::IValue(list);
+  }
+  case Attribute::Kind::Dict:
+  case Attribute::Kind::TensorRef:
+    break;
+  }
+  return std::nullopt;
+}
+
+} // namespace
+
+std::optional<c10::IValue> attributeToIValue(const Attribute &attribute, const c10::TypePtr &type,
+                                             std::optional<int64_t> listSize, unsigned *cost) {
+  unsigned extra = 0;
+  auto result = [&](c10::IValue value) -> std::optional<c10::IValue> {
+    if (cost)
+      *cost += extra;
+    return value;
+  };
+  switch (type->kind()) {
+  case c10::TypeKind::OptionalType:
+    if (attribute.isNone())
+      return result(c10::IValue());
+    return attributeToIValue(attribute, type->containedType(0), listSize, cost);
+  case c10::TypeKind::NoneType:
+    if (attribute.isNone())
+      return result(c10::IValue());
+    return std::nullopt;
+  case c10::TypeKind::IntType:
+  case c10::TypeKind::SymIntType:
+    if (attribute.isInt())
+      return result(attribute.getInt());
+    if (attribute.isBool()) {
+      extra = 1;
+      return result(static_cast<int64_t>(attribute.getBool()));
+    }
+    return std::nullopt;
+  case c10::TypeKind::FloatType:
+    if (attribute.isFloat())
+      return result(attribute.getFloat());
+    if (attribute.isInt()) {
+      extra = 1;
+      return result(static_cast<double>(attribute.getInt()));
+    }
+    return std::nullopt;
+  case c10::TypeKind::BoolType:
+    if (attribute.isBool())
+      return result(attribute.getBool());
+    if (attribute.isInt() && (attribute.getInt() == 0 || attribute.getInt() == 1)) {
+      extra = 1;
+      return result(attribute.getInt() == 1);
+    }
+    return std::nullopt;
+  case c10::TypeKind::NumberType:
+    if (attribute.isInt())
+      return result(attribute.getInt());
+    if (attribute.isFloat())
+      return result(attribute.getFloat());
+    if (attribute.isBool())
+      return result(attribute.getBool());
+    return std::nullopt;
+  case c10::TypeKind::StringType:
+    if (attribute.isString())
+      return result(attribute.getString());
+    return std::nullopt;
+  case c10::TypeKind::ScalarTypeType:
+  case c10::TypeKind::LayoutType:
+  case c10::TypeKind::MemoryFormatType:
+    if (attribute.isInt())
+      return result(attribute.getInt());
+    if (attribute.isString())
+      if (std::optional<int64_t> value = parseEnumName(attribute.getString(), type->kind()))
+        return result(*value);
+    return std::nullopt;
+  case c10::TypeKind::DeviceObjType:
+    if (attribute.isString()) {
+      try {
+        return result(c10::Device(attribute.getString()));
+      } catch (const c10::Error &) {
+        return std::nullopt;
+      }
+    }
+    return std::nullopt;
+  case c10::TypeKind::ListType: {
+    const c10::TypePtr &element = type->containedType(0);
+    c10::TypeKind elementKind = element->kind();
+    bool intElements =
+        elementKind == c10::TypeKind::IntType || elementKind == c10::TypeKind::SymIntType;
+    if (attribute.isInt() && intElements) {
+      // `stride = 2` for an int[2] argument, as TorchScript broadcasts it.
+      extra = 1;
+      c10::List<int64_t> list;
+      for (int64_t i = 0, e = listSize.value_or(1); i < e; ++i)
+        list.push_back(attribute.getInt());
+      return result(list);
+    }
+    if (!attribute.isList())
+      return std::nullopt;
+    const AttributeList &elements = attribute.getList();
+    if (listSize && *listSize > 1 && elements.size() == 1 && intElements) {
+      extra = 1;
+      std::optional<c10::IValue> single = attributeToIValue(elements[0], element);
+      if (!single)
+        return std::nullopt;
+      return result(c10::List<int64_t>(std::vector<int64_t>(*listSize, single->toInt())));
+    }
+    std::vector<c10::IValue> converted;
+    converted.reserve(elements.size());
+    for (const Attribute &item : elements) {
+      std::optional<c10::IValue> value = attributeToIValue(item, element, std::nullopt, &extra);
+      if (!value)
+        return std::nullopt;
+      converted.push_back(std::move(*value));
+    }
+    if (intElements) {
+      c10::List<int64_t> list;
+      for (const c10::IValue &value : converted)
+        list.push_back(value.toInt());
+      return result(list);
+    }
+    if (elementKind == c10::TypeKind::FloatType) {
+      c10::List<double> list;
+      for (const c10::IValue &value : converted)
+        list.push_back(value.toDouble());
+      return result(list);
+    }
+    if (elementKind == c10::TypeKind::BoolType) {
+      c10::List<bool> list;
+      for (const c10::IValue &value : converted)
+        list.push_back(value.toBool());
+      return result(list);
+    }
+    if (elementKind == c10::TypeKind::StringType) {
+      c10::List<std::string> list;
+      for (const c10::IValue &value : converted)
+        list.push_back(value.toStringRef());
+      return result(list);
+    }
+    c10::impl::GenericList list(element);
+    for (c10::IValue &value : converted)
+      list.push_back(std::move(value));
+    return result(list);
+  }
+  case c10::TypeKind::TensorType: {
+    // Qparams written as numbers where an op takes tensors (e.g.
+    // _make_per_channel_quantized_tensor's scale): double / int64 tensors, as
+    // PyTorch's own quantized tensors keep them.
+    extra = 2;
+    if (attribute.isInt())
+      return result(at::scalar_tensor(attribute.getInt(), at::kLong));
+    if (attribute.isFloat())
+      return result(at::scalar_tensor(attribute.getFloat(), at::kDouble));
+    if (attribute.isList()) {
+      if (std::optional<std::vector<int64_t>> ints = attribute.asIntList())
+        return result(at::tensor(*ints, at::kLong));
+      std::vector<double> values;
+      for (const Attribute &item : attribute.getList()) {
+        std::optional<double> number = item.asNumber();
+        if (!number)
+          return std::nullopt;
+        values.push_back(*number);
+      }
+      return result(at::tensor(values, at::kDouble));
+    }
+    return std::nullopt;
+  }
+  case c10::TypeKind::AnyType:
+  case c10::TypeKind::VarType:
+    extra = 1;
+    if (std::optional<c10::IValue> value = naturalIValue(attribute))
+      return result(std::move(*value));
+    return std::nullopt;
+  default:
+    return std::nullopt;
+  }
+}
+
+//===----------------------------------------------------------------------===//
+// Kernel registry
+//===----------------------------------------------------------------------===//
+
+Kernel::~Kernel() = default;
+KernelBuildContext::~KernelBuildContext() = default;
+
+namespace {
+
+struct KernelRegistry {
+  std::mutex mutex;
+  llvm::StringMap<KernelFactory> exact;
+  /// Prefix patterns, longest first when looked up.
+  std::vector<std::pair<std::string, KernelFactory>> prefixes;
+};
+
+KernelRegistry &kernelRegistry() {
+  static KernelRegistry *registry = new KernelRegistry();
+  return *registry;
+}
+
+KernelFactory lookupKernelFactory(llvm::StringRef opName) {
+  KernelRegistry &registry = kernelRegistry();
+  std::lock_guard<std::mutex> lock(registry.mutex);
+  auto found = registry.exact.find(opName);
+  if (found != registry.exact.end())
+    return found->second;
+  const KernelFactory *best = nullptr;
+  size_t bestLength = 0;
+  // Later registrations win among equally long prefixes.
+  for (const auto &entry : registry.prefixes)
+    if (opName.startswith(entry.first) && entry.first.size() >= bestLength) {
+      best = &entry.second;
+      bestLength = entry.first.size();
+    }
+  return best ? *best : KernelFactory();
+}
+
+} // namespace
+
+void registerKernelFactory(llvm::StringRef pattern, KernelFactory factory) {
+  KernelRegistry &registry = kernelRegistry();
+  std::lock_guard<std::mutex> lock(registry.mutex);
+  if (pattern.endswith("*"))
+    registry.prefixes.emplace_back(pattern.drop_back().str(), std::move(factory));
+  else
+    registry.exact[pattern] = std::move(factory);
+}
+
+//===----------------------------------------------------------------------===//
+// Interpreter::Impl
+//===----------------------------------------------------------------------===//
+
+class Interpreter::Impl {
+public:
+  Impl(const Graph &graph, InterpreterOptions options)
+      : graph_(graph), options_(std::move(options)) {}
+
+  struct Instruction {
+    const Node *node;
+    std::unique_ptr<Kernel> kernel;
+    /// Slots whose last use is this instruction.
+    llvm::SmallVector<unsigned, 2> freeAfter;
+  };
+
+  struct ParameterSlot {
+    const Value *value;
+    unsigned slot;
+    bool owned = false;         // a copy the interpreter made
+    int64_t loadedVersion = -1; // tensor version at load (owned only)
+  };
+
+  llvm::Error compile(Interpreter &self);
+  llvm::Error createGroups();
+  llvm::Error loadParameters(bool copyAll);
+  llvm::Expected<std::vector<at::Tensor>> run(llvm::ArrayRef<at::Tensor> inputs);
+  llvm::Error checkInputs(llvm::ArrayRef<at::Tensor> inputs) const;
+  void warn(const std::string &message) const {
+    if (options_.warningHandler)
+      options_.warningHandler(message);
+    else
+      llvm::errs() << "qfx: warning: " << message << "\n";
+  }
+  unsigned slotOf(const Value *value) const { return slots_.lookup(value); }
+  void ensureOwnedParameters();
+  void computeFreeLists();
+
+  const Graph &graph_;
+  InterpreterOptions options_;
+  Interpreter *self_ = nullptr;
+  llvm::DenseMap<const Value *, unsigned> slots_;
+  std::vector<c10::IValue> frame_;
+  std::vector<Instruction> instructions_;
+  std::vector<unsigned> inputSlots_;
+  std::vector<unsigned> outputSlots_;
+  std::vector<ParameterSlot> parameters_;
+  llvm::StringMap<unsigned> parameterIndex_;
+  llvm::DenseMap<unsigned, bool> writtenParameters_;
+  /// Slots run() clears after each batch (everything but parameters and taps).
+  std::vector<unsigned> transientSlots_;
+  std::vector<bool> keepSlot_; // parameters, graph outputs, taps: never freed mid-run
+  std::vector<std::unique_ptr<ObserverGroup>> groups_;
+  llvm::DenseMap<int64_t, ObserverGroup *> groupById_;
+  std::optional<bool> training_;
+  std::vector<unsigned> tappedSlots_;
+  std::vector<at::Tensor> tappedValues_;
+};
+
+namespace {
+
+//===----------------------------------------------------------------------===//
+// Built-in kernels
+//===----------------------------------------------------------------------===//
+
+/// Copies the input IValue to the output (identity of a disabled fake-quant).
+class FakeQuantKernel final : public Kernel {
+public:
+  FakeQuantKernel(Interpreter::Impl &impl, ObserverGroup &group, unsigned input, unsigned output,
+                  const Node &node)
+      : impl_(impl), group_(group), input_(input), output_(output), node_(node),
+        perTensor_(group.spec().granularity().isPerTensor()) {}
+
+  llvm::Error run(Frame &frame) override {
+    const c10::IValue &in = frame[input_];
+    if (!in.isTensor())
+      return makeError("a fake-quant needs a tensor operand, got " + in.tagKind());
+    if (group_.disabled()) {
+      frame[output_] = in;
+      return llvm::Error::success();
+    }
+    const at::Tensor &x = in.toTensor();
+    if (group_.observerEnabled()) {
+      at::NoGradGuard noGrad;
+      // A group may span tensors of different ranks (flatten's input and
+      // output share one observer). Per-tensor qparams are one number
+      // whatever the rank, so per-tensor groups observe a flat view: the
+      // calculator then keeps one qparam shape ([1]) for all of them, and the
+      // kernels take a one-element scale for any rank.
+      at::Tensor observed = x.detach();
+      if (perTensor_)
+        observed = observed.reshape({-1});
+      llvm::Expected<QParams> qparams = group_.calculator().observe(observed);
+      if (!qparams) {
+        llvm::Error rest =
+            llvm::handleErrors(qparams.takeError(), [&](const BlockSizeMismatchError &mismatch) {
+              group_.disable();
+              impl_.warn("observer group " + std::to_string(group_.id()) + " (" + node_.describe() +
+                         "): tensor (target: " +
+                         (group_.target() == QuantTarget::Weight ? "weight" : "activation") +
+                         ") incompatible with block size configuration: " + errorMessage(mismatch) +
+                         ". Skipping quantization.");
+            });
+        if (rest)
+          return rest;
+        frame[output_] = frame[input_];
+        return llvm::Error::success();
+      }
+      group_.updateKernelParams(*qparams);
+    }
+    if (!group_.fakeQuantEnabled()) {
+      frame[output_] = frame[input_];
+      return llvm::Error::success();
+    }
+    if (!group_.hasQParams())
+      return makeError("observer group " + std::to_string(group_.id()) +
+                       " has no qparams yet: run a calibration forward (observers on) before "
+                       "running with fake-quant on");
+    if (frame.training && *frame.training)
+      frame[output_] = fakeQuantize(x, group_.kernelParams());
+    else
+      frame[output_] = fakeQuantizeForward(x, group_.kernelParams(), false).output;
+    return llvm::Error::success();
+  }
+
+private:
+  Interpreter::Impl &impl_;
+  ObserverGroup &group_;
+  unsigned input_, output_;
+  const Node &node_;
+  bool perTensor_;
+};
+
+/// qfx.quantize / qfx.dequantize with the qparams of their attributes.
+class QDQKernel final : public Kernel {
+public:
+  QDQKernel(bool quantize, QuantKernelParams params, at::ScalarType outDtype, unsigned input,
+            unsigned output)
+      : quantize_(quantize), params_(std::move(params)), outDtype_(outDtype), input_(input),
+        output_(output) {}
+
+  static llvm::Expected<std::unique_ptr<Kernel>> create(KernelBuildContext &context,
+                                                        bool quantize) {
+    const Node &node = context.node();
+    if (node.numOperands() != 1 || node.numResults() != 1)
+      return makeError("takes one operand and has one result");
+    const Attribute *dtypeAttr = node.attribute("dtype");
+    if (!dtypeAttr || !dtypeAttr->isString())
+      return makeError("needs a string attribute 'dtype' (int8, uint8, float8_e4m3fn, ...)");
+    std::optional<QuantDType> dtype = lookupQuantDType(dtypeAttr->getString());
+    if (!dtype)
+      return makeError("unknown dtype '" + dtypeAttr->getString() + "'");
+    QuantRange range = quantRange(*dtype, QScheme::Asymmetric);
+    double quantMin = range.min, quantMax = range.max;
+    if (const Attribute *attr = node.attribute("quant_min"))
+      if (std::optional<double> value = attr->asNumber())
+        quantMin = *value;
+    if (const Attribute *attr = node.attribute("quant_max"))
+      if (std::optional<double> value = attr->asNumber())
+        quantMax = *value;
+    // Collect the qparams the way lower-to-qdq writes them.
+    AttributeDict qparamEntries;
+    for (const char *key : {"scale", "zero_point", "minval"})
+      if (const Attribute *attr = node.attribute(key))
+        qparamEntries.emplace_back(key, *attr);
+    llvm::Expected<QParamValues> qparams = parseQParams(Attribute::dict(qparamEntries));
+    if (!qparams)
+      return qparams.takeError();
+    std::vector<int64_t> shape;
+    if (const Attribute *attr = node.attribute("qparam_shape")) {
+      std::optional<std::vector<int64_t>> dims = attr->asIntList();
+      if (!dims)
+        return makeError("'qparam_shape' must be a list of integers");
+      shape = *dims;
+    } else {
+      shape = {static_cast<int64_t>(qparams->scale.size())};
+    }
+    int64_t count = productOf(shape);
+    auto checkCount = [&](size_t size, const char *what) -> llvm::Error {
+      if (size != 0 && static_cast<int64_t>(size) != count)
+        return makeError(llvm::Twine("'") + what + "' has " + llvm::Twine(size) +
+                         " entries; qparam_shape " + shapeString(shape) + " needs " +
+                         llvm::Twine(count));
+      return llvm::Error::success();
+    };
+    if (qparams->scale.empty())
+      return makeError("needs a 'scale' attribute");
+    if (llvm::Error error = checkCount(qparams->scale.size(), "scale"))
+      return std::move(error);
+    if (llvm::Error error = checkCount(qparams->zeroPoint.size(), "zero_point"))
+      return std::move(error);
+    if (llvm::Error error = checkCount(qparams->minval.size(), "minval"))
+      return std::move(error);
+    QFormulation formulation = qparams->minval.empty() ? QFormulation::ZP : QFormulation::MinVal;
+    QuantKernelParams params = kernelParamsFor(*dtype, formulation, quantMin, quantMax);
+    std::vector<float> scale(qparams->scale.begin(), qparams->scale.end());
+    params.scale = at::tensor(scale, at::kFloat).reshape(shape);
+    if (!qparams->zeroPoint.empty()) {
+      std::vector<int32_t> zeroPoint(qparams->zeroPoint.begin(), qparams->zeroPoint.end());
+      params.zeroPoint = at::tensor(zeroPoint, at::kInt).reshape(shape);
+    } else if (params.format == ElementFormat::Int && formulation == QFormulation::ZP) {
+      params.zeroPoint = at::zeros(shape, at::kInt);
+    }
+    if (!qparams->minval.empty()) {
+      std::vector<float> minval(qparams->minval.begin(), qparams->minval.end());
+      params.minVal = at::tensor(minval, at::kFloat).reshape(shape);
+    }
+    at::ScalarType outDtype = at::kFloat;
+    const Type &resultType = node.result(0)->type();
+    if (!quantize && resultType.isTensor())
+      if (std::optional<at::ScalarType> type = toScalarType(resultType.dtype());
+          type && at::isFloatingType(*type))
+        outDtype = *type;
+    return std::make_unique<QDQKernel>(quantize, std::move(params), outDtype,
+                                       context.operandSlot(0), context.resultSlot(0));
+  }
+
+  llvm::Error run(Frame &frame) override {
+    const c10::IValue &in = frame[input_];
+    if (!in.isTensor())
+      return makeError("needs a tensor operand, got " + in.tagKind());
+    if (quantize_)
+      frame[output_] = qfx::quantize(in.toTensor(), params_);
+    else
+      frame[output_] = qfx::dequantize(in.toTensor(), params_, outDtype_);
+    return llvm::Error::success();
+  }
+
+private:
+  bool quantize_;
+  QuantKernelParams params_;
+  at::ScalarType outDtype_;
+  unsigned input_, output_;
+};
+
+/// prim::ListConstruct: a typed list (int, float, bool, Tensor, or generic)
+/// decided by the elements it receives.
+class ListConstructKernel final : public Kernel {
+public:
+  ListConstructKernel(std::vector<unsigned> inputs, unsigned output)
+      : inputs_(std::move(inputs)), output_(output) {}
+
+  llvm::Error run(Frame &frame) override {
+    bool allInt = true, allDouble = true, allTensor = true, allBool = true;
+    for (unsigned slot : inputs_) {
+      const c10::IValue &value = frame[slot];
+      allInt &= value.isInt();
+      allDouble &= value.isDouble();
+      allTensor &= value.isTensor();
+      allBool &= value.isBool();
+    }
+    if (inputs_.empty() || allInt) {
+      c10::List<int64_t> list;
+      list.reserve(inputs_.size());
+      for (unsigned slot : inputs_)
+        list.push_back(frame[slot].toInt());
+      frame[output_] = std::move(list);
+    } else if (allTensor) {
+      c10::List<at::Tensor> list;
+      list.reserve(inputs_.size());
+      for (unsigned slot : inputs_)
+        list.push_back(frame[slot].toTensor());
+      frame[output_] = std::move(list);
+    } else if (allDouble) {
+      c10::List<double> list;
+      for (unsigned slot : inputs_)
+        list.push_back(frame[slot].toDouble());
+      frame[output_] = std::move(list);
+    } else if (allBool) {
+      c10::List<bool> list;
+      for (unsigned slot : inputs_)
+        list.push_back(frame[slot].toBool());
+      frame[output_] = std::move(list);
+    } else {
+      c10::impl::GenericList list(c10::AnyType::get());
+      for (unsigned slot : inputs_)
+        list.push_back(frame[slot]);
+      frame[output_] = std::move(list);
+    }
+    return llvm::Error::success();
+  }
+
+private:
+  std::vector<unsigned> inputs_;
+  unsigned output_;
+};
+
+/// prim::ListUnpack / prim::TupleUnpack: one result per element.
+class UnpackKernel final : public Kernel {
+public:
+  UnpackKernel(unsigned input, std::vector<unsigned> outputs)
+      : input_(input), outputs_(std::move(outputs)) {}
+
+  llvm::Error run(Frame &frame) override {
+    const c10::IValue &in = frame[input_];
+    std::vector<c10::IValue> elements;
+    if (in.isList()) {
+      c10::List<c10::IValue> list = in.toList();
+      elements.assign(list.begin(), list.end());
+    } else if (in.isTuple()) {
+      const auto &tupleElements = in.toTupleRef().elements();
+      elements.assign(tupleElements.begin(), tupleElements.end());
+    } else {
+      return makeError("unpacks a list or tuple, got " + in.tagKind());
+    }
+    if (elements.size() != outputs_.size())
+      return makeError("unpacks " + std::to_string(outputs_.size()) + " values, got " +
+                       std::to_string(elements.size()));
+    for (size_t i = 0; i < outputs_.size(); ++i)
+      frame[outputs_[i]] = std::move(elements[i]);
+    return llvm::Error::success();
+  }
+
+private:
+  unsigned input_;
+  std::vector<unsigned> outputs_;
+};
+
+class TupleConstructKernel final : public Kernel {
+public:
+  TupleConstructKernel(std::vector<unsigned> inputs, unsigned output)
+      : inputs_(std::move(inputs)), output_(output) {}
+  llvm::Error run(Frame &frame) override {
+    std::vector<c10::IValue> elements;
+    elements.reserve(inputs_.size());
+    for (unsigned slot : inputs_)
+      elements.push_back(frame[slot]);
+    frame[output_] = c10::ivalue::Tuple::create(std::move(elements));
+    return llvm::Error::success();
+  }
+
+private:
+  std::vector<unsigned> inputs_;
+  unsigned output_;
+};
+
+/// prim::Constant {value = ...}: its value, converted once.
+class ConstantKernel final : public Kernel {
+public:
+  ConstantKernel(c10::IValue value, unsigned output) : value_(std::move(value)), output_(output) {}
+  llvm::Error run(Frame &frame) override {
+    frame[output_] = value_;
+    return llvm::Error::success();
+  }
+
+private:
+  c10::IValue value_;
+  unsigned output_;
+};
+
+//===----------------------------------------------------------------------===//
+// The TorchScript operator fallback
+//===----------------------------------------------------------------------===//
+
+/// Where one schema argument comes from.
+struct Binding {
+  enum Kind : uint8_t {
+    Slot,       // a value slot (operand or parameter)
+    MoveSlot,   // a value slot at its last use: moved onto the stack
+    Constant,   // constants_[index]
+    Training,   // the interpreter's training override, else constants_[index]
+    TensorList, // a Tensor[] of the slots tensorLists_[index] (cat's operands)
+  };
+  Kind kind;
+  unsigned index;
+};
+
+/// Attribute names that annotate a node and are not schema arguments.
+bool isAnnotationAttribute(llvm::StringRef name) {
+  return name == fqattr::kQatSchedule || name.startswith("qfx.");
+}
+
+/// Whether a value of qfx type `type` can be passed for an argument of jit
+/// type `argType`; `cost` grows for loose matches.
+bool acceptsValue(const c10::TypePtr &argType, const Type &type, unsigned &cost) {
+  c10::TypeKind kind = argType->kind();
+  if (kind == c10::TypeKind::OptionalType) {
+    if (type.kind() == Type::Kind::None)
+      return true;
+    return acceptsValue(argType->containedType(0), type, cost);
+  }
+  if (kind == c10::TypeKind::AnyType || kind == c10::TypeKind::VarType) {
+    cost += 1;
+    return true;
+  }
+  if (type.kind() == Type::Kind::Any) {
+    cost += 2;
+    return true;
+  }
+  switch (kind) {
+  case c10::TypeKind::TensorType:
+    return type.kind() == Type::Kind::Tensor;
+  case c10::TypeKind::IntType:
+  case c10::TypeKind::SymIntType:
+    return type.kind() == Type::Kind::Int;
+  case c10::TypeKind::FloatType:
+    return type.kind() == Type::Kind::Float;
+  case c10::TypeKind::BoolType:
+    return type.kind() == Type::Kind::Bool;
+  case c10::TypeKind::NumberType:
+    return type.kind() == Type::Kind::Int || type.kind() == Type::Kind::Float ||
+           type.kind() == Type::Kind::Bool;
+  case c10::TypeKind::StringType:
+    return type.kind() == Type::Kind::String;
+  case c10::TypeKind::NoneType:
+    return type.kind() == Type::Kind::None;
+  case c10::TypeKind::ListType: {
+    if (type.kind() != Type::Kind::List)
+      return false;
+    c10::TypePtr element = argType->containedType(0);
+    if (element->kind() == c10::TypeKind::OptionalType)
+      element = element->containedType(0);
+    Type::Kind have = type.listElement();
+    if (have == Type::Kind::Any || element->kind() == c10::TypeKind::VarType ||
+        element->kind() == c10::TypeKind::AnyType) {
+      cost += 1;
+      return true;
+    }
+    switch (element->kind()) {
+    case c10::TypeKind::TensorType:
+      return have == Type::Kind::Tensor;
+    case c10::TypeKind::IntType:
+    case c10::TypeKind::SymIntType:
+      return have == Type::Kind::Int;
+    case c10::TypeKind::FloatType:
+      return have == Type::Kind::Float;
+    case c10::TypeKind::BoolType:
+      return have == Type::Kind::Bool;
+    default:
+      return false;
+    }
+  }
+  default:
+    return false;
+  }
+}
+
+class DispatchKernel final : public Kernel {
+public:
+  DispatchKernel(torch::jit::Operation operation, std::vector<Binding> bindings,
+                 std::vector<c10::IValue> constants, std::vector<std::vector<unsigned>> tensorLists,
+                 std::vector<unsigned> results)
+      : operation_(std::move(operation)), bindings_(std::move(bindings)),
+        constants_(std::move(constants)), tensorLists_(std::move(tensorLists)),
+        results_(std::move(results)) {
+    stack_.reserve(std::max(bindings_.size(), results_.size()));
+  }
+
+  /// Moves (instead of copies) each slot read at its last use onto the stack,
+  /// so an op can reuse or free its input early. `isLastUse(slot)` tells;
+  /// only the last binding of a slot used twice is moved.
+  void setMoves(const std::function<bool(unsigned)> &isLastUse) {
+    for (size_t i = 0; i < bindings_.size(); ++i) {
+      Binding &binding = bindings_[i];
+      if (binding.kind != Binding::Slot && binding.kind != Binding::MoveSlot)
+        continue;
+      bool later = false;
+      for (size_t j = i + 1; j < bindings_.size(); ++j)
+        later |= (bindings_[j].kind == Binding::Slot || bindings_[j].kind == Binding::MoveSlot) &&
+                 bindings_[j].index == binding.index;
+      binding.kind = !later && isLastUse(binding.index) ? Binding::MoveSlot : Binding::Slot;
+    }
+  }
+
+  llvm::Error run(Frame &frame) override {
+    stack_.clear();
+    for (const Binding &binding : bindings_) {
+      switch (binding.kind) {
+      case Binding::Slot:
+        stack_.push_back(frame[binding.index]);
+        break;
+      case Binding::MoveSlot:
+        stack_.push_back(std::move(frame[binding.index]));
+        break;
+      case Binding::Constant:
+        stack_.push_back(constants_[binding.index]);
+        break;
+      case Binding::Training:
+        if (frame.training)
+          stack_.emplace_back(*frame.training);
+        else
+          stack_.push_back(constants_[binding.index]);
+        break;
+      case Binding::TensorList: {
+        const std::vector<unsigned> &slots = tensorLists_[binding.index];
+        c10::List<at::Tensor> list;
+        list.reserve(slots.size());
+        for (unsigned slot : slots)
+          list.push_back(frame[slot].toTensor());
+        stack_.emplace_back(std::move(list));
+        break;
+      }
+      }
+    }
+    operation_(stack_);
+    if (stack_.size() != results_.size())
+      return makeError("the operator returned " + std::to_string(stack_.size()) + " values for " +
+                       std::to_string(results_.size()) + " results");
+    for (size_t i = 0; i < results_.size(); ++i)
+      frame[results_[i]] = std::move(stack_[i]);
+    return llvm::Error::success();
+  }
+
+private:
+  torch::jit::Operation operation_;
+  std::vector<Binding> bindings_;
+  std::vector<c10::IValue> constants_;
+  std::vector<std::vector<unsigned>> tensorLists_;
+  std::vector<unsigned> results_;
+  torch::jit::Stack stack_;
+};
+
+/// One schema tried against a node.
+struct CandidatePlan {
+  std::vector<Binding> bindings;
+  std::vector<c10::IValue> constants;
+  std::vector<std::vector<unsigned>> tensorLists;
+  std::vector<unsigned> writtenSlots;
+  unsigned cost = 0;
+};
+
+/// Binds `node` to `schema`; on failure returns why.
+std::variant<CandidatePlan, std::string> bindSchema(const c10::FunctionSchema &schema,
+                                                    KernelBuildContext &context) {
+  const Node &node = context.node();
+  CandidatePlan plan;
+  if (schema.is_vararg() || schema.is_varret())
+    return std::string("variadic schema");
+  if (schema.returns().size() != node.numResults())
+    return "returns " + std::to_string(schema.returns().size()) + " values, the node has " +
+           std::to_string(node.numResults()) + " results";
+  llvm::SmallVector<bool, 8> usedAttribute(node.attributes().size(), false);
+  unsigned nextOperand = 0;
+  for (const c10::Argument &argument : schema.arguments()) {
+    if (argument.is_out())
+      return "writes its result into argument '" + argument.name() + "' (out variant)";
+    const c10::TypePtr &realType = argument.real_type();
+    bool written = argument.alias_info() && argument.alias_info()->isWrite();
+    // 1. An attribute of the argument's name.
+    const Attribute *attribute = nullptr;
+    for (size_t i = 0; i < node.attributes().size(); ++i)
+      if (node.attributes()[i].first == argument.name()) {
+        attribute = &node.attributes()[i].second;
+        usedAttribute[i] = true;
+        break;
+      }
+    if (attribute) {
+      if (attribute->isTensorRef()) {
+        std::optional<unsigned> slot = context.parameterSlot(attribute->getTensorRef());
+        if (!slot)
+          return "attribute '" + argument.name() + "' refers to unknown parameter '" +
+                 attribute->getTensorRef() + "'";
+        c10::TypePtr type = argument.type();
+        if (type->kind() == c10::TypeKind::OptionalType)
+          type = type->containedType(0);
+        if (type->kind() != c10::TypeKind::TensorType)
+          return "argument '" + argument.name() + "' is not a tensor";
+        plan.bindings.push_back({Binding::Slot, *slot});
+        if (written)
+          plan.writtenSlots.push_back(*slot);
+        continue;
+      }
+      std::optional<c10::IValue> value = attributeToIValue(
+          *attribute, realType, argument.N() ? std::optional<int64_t>(*argument.N()) : std::nullopt,
+          &plan.cost);
+      if (!value)
+        return "attribute '" + argument.name() + " = " + attribute->str() + "' is not a " +
+               realType->str();
+      bool isTrainFlag = (argument.name() == "train" || argument.name() == "training") &&
+                         realType->kind() == c10::TypeKind::BoolType;
+      plan.bindings.push_back({isTrainFlag ? Binding::Training : Binding::Constant,
+                               static_cast<unsigned>(plan.constants.size())});
+      plan.constants.push_back(std::move(*value));
+      continue;
+    }
+    // 2. The next operand, if its type fits.
+    if (nextOperand < node.numOperands()) {
+      const Value *operand = node.operand(nextOperand);
+      unsigned cost = 0;
+      if (acceptsValue(argument.type(), operand->type(), cost)) {
+        plan.cost += cost;
+        unsigned slot = context.operandSlot(nextOperand);
+        plan.bindings.push_back({Binding::Slot, slot});
+        if (written && operand->isParameter())
+          plan.writtenSlots.push_back(slot);
+        ++nextOperand;
+        continue;
+      }
+      // The importer flattens a Tensor[] that is the op's only non-constant
+      // argument into the operands (aten::cat(%a, %b) {dim = 0}): all the
+      // remaining operands form the list.
+      c10::TypePtr listType = argument.type();
+      if (listType->kind() == c10::TypeKind::OptionalType)
+        listType = listType->containedType(0);
+      if (listType->kind() == c10::TypeKind::ListType &&
+          listType->containedType(0)->kind() == c10::TypeKind::TensorType) {
+        std::vector<unsigned> slots;
+        bool allTensors = true;
+        for (unsigned i = nextOperand; i < node.numOperands(); ++i) {
+          Type::Kind kind = node.operand(i)->type().kind();
+          allTensors &= kind == Type::Kind::Tensor || kind == Type::Kind::Any;
+          slots.push_back(context.operandSlot(i));
+        }
+        if (allTensors) {
+          plan.cost += 1;
+          plan.bindings.push_back(
+              {Binding::TensorList, static_cast<unsigned>(plan.tensorLists.size())});
+          plan.tensorLists.push_back(std::move(slots));
+          nextOperand = node.numOperands();
+          continue;
+        }
+      }
+    }
+    // 3. The default, or None for an omitted optional argument.
+    if (argument.default_value()) {
+      bool isTrainFlag = (argument.name() == "train" || argument.name() == "training") &&
+                         realType->kind() == c10::TypeKind::BoolType;
+      plan.bindings.push_back({isTrainFlag ? Binding::Training : Binding::Constant,
+                               static_cast<unsigned>(plan.constants.size())});
+      plan.constants.push_back(*argument.default_value());
+      continue;
+    }
+    if (argument.type()->kind() == c10::TypeKind::OptionalType) {
+      plan.bindings.push_back({Binding::Constant, static_cast<unsigned>(plan.constants.size())});
+      plan.constants.emplace_back();
+      continue;
+    }
+    if (nextOperand < node.numOperands())
+      return "operand " + std::to_string(nextOperand) + " (" +
+             node.operand(nextOperand)->type().str() + ") does not fit argument '" +
+             argument.name() + "' of type " + argument.type()->str();
+    return "no operand or attribute for argument '" + argument.name() + "'";
+  }
+  if (nextOperand != node.numOperands())
+    return "takes " + std::to_string(nextOperand) + " operands, the node has " +
+           std::to_string(node.numOperands());
+  for (size_t i = 0; i < usedAttribute.size(); ++i)
+    if (!usedAttribute[i] && !isAnnotationAttribute(node.attributes()[i].first))
+      return "has no argument '" + node.attributes()[i].first + "'";
+  return plan;
+}
+
+llvm::Expected<std::unique_ptr<Kernel>> createDispatchKernel(KernelBuildContext &context) {
+  const Node &node = context.node();
+  llvm::StringRef name = node.opName();
+  // `aten::add.Tensor` names one overload.
+  llvm::StringRef overload;
+  size_t separator = name.find("::");
+  size_t dot = name.find('.', separator == llvm::StringRef::npos ? 0 : separator + 2);
+  if (dot != llvm::StringRef::npos) {
+    overload = name.substr(dot + 1);
+    name = name.substr(0, dot);
+  }
+  const std::vector<std::shared_ptr<torch::jit::Operator>> *operators = nullptr;
+  try {
+    operators = &torch::jit::getAllOperatorsFor(c10::Symbol::fromQualString(name.str()));
+  } catch (const c10::Error &) {
+    operators = nullptr;
+  }
+  if (!operators || operators->empty())
+    return makeError("the TorchScript operator registry has no operator '" + name +
+                     "': the op is unknown to LibTorch 1.13 (a newer op, or a custom op whose "
+                     "library is not loaded); register a kernel for it "
+                     "(runtime/interpreter/Kernel.h) or keep it out of the graph");
+  const torch::jit::Operator *best = nullptr;
+  CandidatePlan bestPlan;
+  std::string rejections;
+  for (const std::shared_ptr<torch::jit::Operator> &op : *operators) {
+    if (!op->hasOperation())
+      continue;
+    const c10::FunctionSchema &schema = op->schema();
+    if (!overload.empty() && schema.overload_name() != overload)
+      continue;
+    std::variant<CandidatePlan, std::string> bound = bindSchema(schema, context);
+    if (auto *why = std::get_if<std::string>(&bound)) {
+      if (rejections.size() < 4000)
+        rejections += "\n  " + c10::toString(schema) + ": " + *why;
+      continue;
+    }
+    CandidatePlan &plan = std::get<CandidatePlan>(bound);
+    if (!best || plan.cost < bestPlan.cost) {
+      best = op.get();
+      bestPlan = std::move(plan);
+    }
+  }
+  if (!best)
+    return makeError("no overload of '" + name + "' fits the node's " +
+                     std::to_string(node.numOperands()) +
+                     " operands and attributes; candidates:" + rejections);
+  for (unsigned slot : bestPlan.writtenSlots)
+    context.markParameterWritten(slot);
+  std::vector<unsigned> results;
+  for (unsigned i = 0; i < node.numResults(); ++i)
+    results.push_back(context.resultSlot(i));
+  return std::make_unique<DispatchKernel>(best->getOperation(), std::move(bestPlan.bindings),
+                                          std::move(bestPlan.constants),
+                                          std::move(bestPlan.tensorLists), std::move(results));
+}
+
+/// The build context the interpreter hands factories.
+class BuildContext final : public KernelBuildContext {
+public:
+  BuildContext(Interpreter::Impl &impl, Interpreter &interpreter, const Node &node)
+      : impl_(impl), interpreter_(interpreter), node_(node) {}
+  const Node &node() const override { return node_; }
+  unsigned operandSlot(unsigned index) const override { return impl_.slotOf(node_.operand(index)); }
+  unsigned resultSlot(unsigned index) const override { return impl_.slotOf(node_.result(index)); }
+  std::optional<unsigned> parameterSlot(llvm::StringRef name) const override {
+    const Value *parameter = impl_.graph_.parameter(name);
+    if (!parameter)
+      return std::nullopt;
+    return impl_.slotOf(parameter);
+  }
+  void markParameterWritten(unsigned slot) override { impl_.writtenParameters_[slot] = true; }
+  Interpreter &interpreter() override { return interpreter_; }
+
+private:
+  Interpreter::Impl &impl_;
+  Interpreter &interpreter_;
+  const Node &node_;
+};
+
+std::vector<unsigned> operandSlots(KernelBuildContext &context) {
+  std::vector<unsigned> slots;
+  for (unsigned i = 0; i < context.node().numOperands(); ++i)
+    slots.push_back(context.operandSlot(i));
+  return slots;
+}
+
+std::vector<unsigned> resultSlots(KernelBuildContext &context) {
+  std::vector<unsigned> slots;
+  for (unsigned i = 0; i < context.node().numResults(); ++i)
+    slots.push_back(context.resultSlot(i));
+  return slots;
+}
+
+/// The built-in non-fake-quant kernels (fake-quants need the Impl).
+KernelFactory builtinFactory(const Node &node) {
+  switch (node.op().code) {
+  case OpCode::Quantize:
+    return [](KernelBuildContext &context) { return QDQKernel::create(context, true); };
+  case OpCode::Dequantize:
+    return [](KernelBuildContext &context) { return QDQKernel::create(context, false); };
+  case OpCode::ListConstruct:
+    return [](KernelBuildContext &context) -> llvm::Expected<std::unique_ptr<Kernel>> {
+      if (context.node().numResults() != 1)
+        return makeError("has one result");
+      return std::make_unique<ListConstructKernel>(operandSlots(context), context.resultSlot(0));
+    };
+  default:
+    break;
+  }
+  llvm::StringRef name = node.opName();
+  if (name == "prim::ListUnpack" || name == "prim::TupleUnpack")
+    return [](KernelBuildContext &context) -> llvm::Expected<std::unique_ptr<Kernel>> {
+      if (context.node().numOperands() != 1)
+        return makeError("takes one operand");
+      return std::make_unique<UnpackKernel>(context.operandSlot(0), resultSlots(context));
+    };
+  if (name == "prim::TupleConstruct")
+    return [](KernelBuildContext &context) -> llvm::Expected<std::unique_ptr<Kernel>> {
+      if (context.node().numResults() != 1)
+        return makeError("has one result");
+      return std::make_unique<TupleConstructKernel>(operandSlots(context), context.resultSlot(0));
+    };
+  if (name == "prim::Constant")
+    return [](KernelBuildContext &context) -> llvm::Expected<std::unique_ptr<Kernel>> {
+      const Node &node = context.node();
+      const Attribute *value = node.attribute("value");
+      if (node.numResults() != 1 || node.numOperands() != 0)
+        return makeError("takes no operand and has one result");
+      c10::IValue converted;
+      if (value && value->isTensorRef()) {
+        std::optional<unsigned> slot = context.parameterSlot(value->getTensorRef());
+        if (!slot)
+          return makeError("refers to unknown parameter '" + value->getTensorRef() + "'");
+        // Aliasing a parameter: a one-operand list construct would be odd;
+        // an unpack of nothing is not possible, so read it at run time.
+        struct ParameterAlias final : Kernel {
+          unsigned from, to;
+          ParameterAlias(unsigned from, unsigned to) : from(from), to(to) {}
+          llvm::Error run(Frame &frame) override {
+            frame[to] = frame[from];
+            return llvm::Error::success();
+          }
+        };
+        return std::make_unique<ParameterAlias>(*slot, context.resultSlot(0));
+      }
+      if (value) {
+        std::optional<c10::IValue> natural = naturalIValue(*value);
+        if (!natural)
+          return makeError("value " + value->str() + " has no TorchScript equivalent");
+        converted = std::move(*natural);
+      }
+      return std::make_unique<ConstantKernel>(std::move(converted), context.resultSlot(0));
+    };
+  return KernelFactory();
+}
+
+} // namespace
+
+//===----------------------------------------------------------------------===//
+// Compilation
+//===----------------------------------------------------------------------===//
+
+llvm::Error Interpreter::Impl::createGroups() {
+  SpecTable specs;
+  for (const Node *node : graph_.nodes()) {
+    if (node->op().role != OpRole::FakeQuant)
+      continue;
+    auto fail = [&](const llvm::Twine &message) {
+      return makeError(node->describe() + ": " + message);
+    };
+    if (node->numOperands() != 1 || node->numResults() != 1)
+      return fail("a fake-quant takes one operand and has one result");
+    const Attribute *groupAttr = node->attribute(fqattr::kGroup);
+    if (!groupAttr || !groupAttr->isInt())
+      return fail("a fake-quant needs an integer 'group' attribute (run share-observers and "
+                  "insert-fake-quant to create fake-quants)");
+    const Attribute *specAttr = node->attribute(fqattr::kSpec);
+    if (!specAttr)
+      return fail("a fake-quant needs a 'spec' attribute");
+    llvm::Expected<uint32_t> specId = specs.intern(*specAttr);
+    if (!specId)
+      return fail("invalid spec: " + llvm::toString(specId.takeError()));
+    const QuantizationSpec &spec = specs.spec(*specId);
+    int64_t id = groupAttr->getInt();
+    ObserverGroup *group = groupById_.lookup(id);
+    if (!group) {
+      QuantTarget target =
+          node->operand(0)->isParameter() ? QuantTarget::Weight : QuantTarget::Activation;
+      std::string name = "observer group " + std::to_string(id) + " (" + node->describe() + ")";
+      llvm::Expected<std::unique_ptr<QParamsCalculator>> calculator =
+          QParamsCalculator::create(spec, target, name);
+      if (!calculator)
+        return fail("cannot create the observer: " + llvm::toString(calculator.takeError()));
+      groups_.push_back(std::make_unique<ObserverGroup>(id, spec, target, std::move(*calculator)));
+      group = groups_.back().get();
+      groupById_[id] = group;
+    } else if (group->spec() != spec) {
+      return fail("fake-quants of observer group " + llvm::Twine(id) + " carry different specs (" +
+                  group->spec().str() + " and " + spec.str() +
+                  "); one group has one observer, hence one spec");
+    }
+    group->addFakeQuant(node);
+    if (const Attribute *schedule = node->attribute(fqattr::kQatSchedule)) {
+      llvm::Expected<QatSchedule> parsed = QatSchedule::fromAttribute(*schedule);
+      if (!parsed)
+        return fail(llvm::toString(parsed.takeError()));
+      if (!group->schedule())
+        group->setSchedule(*parsed);
+    }
+  }
+  std::sort(groups_.begin(), groups_.end(),
+            [](const auto &a, const auto &b) { return a->id() < b->id(); });
+  return llvm::Error::success();
+}
+
+llvm::Error Interpreter::Impl::compile(Interpreter &self) {
+  self_ = &self;
+  // Slots: inputs, parameters, then node results.
+  unsigned next = 0;
+  for (const Value *input : graph_.inputs()) {
+    slots_[input] = next;
+    inputSlots_.push_back(next++);
+  }
+  for (const Value *parameter : graph_.parameters()) {
+    slots_[parameter] = next;
+    parameterIndex_[parameter->name()] = parameters_.size();
+    parameters_.push_back({parameter, next++});
+  }
+  for (const Node *node : graph_.nodes())
+    for (unsigned i = 0; i < node->numResults(); ++i)
+      slots_[node->result(i)] = next++;
+  frame_.resize(next);
+  keepSlot_.assign(next, false);
+  for (const ParameterSlot &parameter : parameters_)
+    keepSlot_[parameter.slot] = true;
+  for (const Value *output : graph_.outputs()) {
+    unsigned slot = slotOf(output);
+    outputSlots_.push_back(slot);
+    keepSlot_[slot] = true;
+  }
+
+  if (llvm::Error error = createGroups())
+    return error;
+
+  for (const Node *node : graph_.nodes()) {
+    BuildContext context(*this, self, *node);
+    llvm::Expected<std::unique_ptr<Kernel>> kernel = makeError("unreachable");
+    llvm::consumeError(kernel.takeError());
+    if (KernelFactory factory = lookupKernelFactory(node->opName())) {
+      kernel = factory(context);
+    } else if (node->op().role == OpRole::FakeQuant) {
+      ObserverGroup *group = groupById_.lookup(node->attribute(fqattr::kGroup)->getInt());
+      kernel = std::make_unique<FakeQuantKernel>(*this, *group, slotOf(node->operand(0)),
+                                                 slotOf(node->result(0)), *node);
+    } else if (KernelFactory builtin = builtinFactory(*node)) {
+      kernel = builtin(context);
+    } else if (node->opName().contains("::")) {
+      kernel = createDispatchKernel(context);
+    } else {
+      kernel = makeError(
+          "no kernel for op '" + node->opName() +
+          "': the interpreter runs TorchScript ops (namespace::name) through LibTorch's "
+          "operator registry and qfx ops through its own kernels; register a KernelFactory for "
+          "this op family (runtime/interpreter/Kernel.h)");
+    }
+    if (!kernel)
+      return makeError(node->describe() + ": " + llvm::toString(kernel.takeError()));
+    instructions_.push_back({node, std::move(*kernel), {}});
+  }
+
+  computeFreeLists();
+  return loadParameters(options_.copyParameters);
+}
+
+void Interpreter::Impl::computeFreeLists() {
+  // Last uses: a value is dropped after the last instruction reading it (or
+  // right after its producer when nothing reads it). Kept slots (parameters,
+  // graph outputs, taps) are never dropped mid-run.
+  std::vector<int64_t> lastUse(frame_.size(), -1);
+  for (size_t i = 0; i < instructions_.size(); ++i) {
+    const Node *node = instructions_[i].node;
+    for (const Value *operand : node->operands())
+      lastUse[slotOf(operand)] = static_cast<int64_t>(i);
+    for (unsigned r = 0; r < node->numResults(); ++r) {
+      unsigned slot = slotOf(node->result(r));
+      if (lastUse[slot] < 0)
+        lastUse[slot] = static_cast<int64_t>(i);
+    }
+  }
+  transientSlots_.clear();
+  for (Instruction &instruction : instructions_)
+    instruction.freeAfter.clear();
+  for (unsigned slot = 0; slot < frame_.size(); ++slot) {
+    if (keepSlot_[slot])
+      continue;
+    transientSlots_.push_back(slot);
+    if (lastUse[slot] >= 0)
+      instructions_[lastUse[slot]].freeAfter.push_back(slot);
+  }
+  for (size_t i = 0; i < instructions_.size(); ++i)
+    if (auto *dispatch = dynamic_cast<DispatchKernel *>(instructions_[i].kernel.get()))
+      dispatch->setMoves([&](unsigned slot) {
+        return !keepSlot_[slot] && lastUse[slot] == static_cast<int64_t>(i);
+      });
+}
+
+llvm::Error Interpreter::Impl::loadParameters(bool copyAll) {
+  for (ParameterSlot &parameter : parameters_) {
+    const Value *value = parameter.value;
+    if (!value->data()) {
+      if (value->hasUses())
+        return makeError("parameter '%" + value->name() +
+                         "' has no data: the graph was written by hand or its data was "
+                         "dropped; import the model or attach data before running it");
+      continue;
+    }
+    bool copy = copyAll || writtenParameters_.count(parameter.slot);
+    llvm::Expected<at::Tensor> tensor = tensorFromData(value->data(), copy);
+    if (!tensor)
+      return makeError("parameter '%" + value->name() + "': " + llvm::toString(tensor.takeError()));
+    // tensorFromData copies misaligned data even when asked for a view.
+    parameter.owned = copy || tensor->data_ptr() != value->data()->bytes.data();
+    parameter.loadedVersion = tensor->_version();
+    frame_[parameter.slot] = std::move(*tensor);
+  }
+  return llvm::Error::success();
+}
+
+void Interpreter::Impl::ensureOwnedParameters() {
+  for (ParameterSlot &parameter : parameters_) {
+    if (parameter.owned || !frame_[parameter.slot].isTensor())
+      continue;
+    at::Tensor copy = frame_[parameter.slot].toTensor().clone();
+    parameter.owned = true;
+    parameter.loadedVersion = copy._version();
+    frame_[parameter.slot] = std::move(copy);
+  }
+}
+
+//===----------------------------------------------------------------------===//
+// Running
+//===----------------------------------------------------------------------===//
+
+llvm::Error Interpreter::Impl::checkInputs(llvm::ArrayRef<at::Tensor> inputs) const {
+  llvm::ArrayRef<Value *> expected = graph_.inputs();
+  if (inputs.size() != expected.size()) {
+    std::string types;
+    for (const Value *input : expected)
+      types += (types.empty() ? "" : ", ") + valueName(*input) + ": " + input->type().str();
+    return makeError("graph @" + graph_.name() + " takes " + llvm::Twine(expected.size()) +
+                     " input" + (expected.size() == 1 ? "" : "s") + " (" + types + "), got " +
+                     llvm::Twine(inputs.size()) + "; give one tensor per graph input, in order");
+  }
+  for (size_t i = 0; i < inputs.size(); ++i) {
+    const Value &input = *expected[i];
+    const Type &type = input.type();
+    const at::Tensor &tensor = inputs[i];
+    auto mismatch = [&](const llvm::Twine &what) {
+      return makeError("input " + llvm::Twine(i) + " (" + valueName(input) + ": " + type.str() +
+                       ") got " + describeTensor(tensor) + ": " + what);
+    };
+    if (!tensor.defined())
+      return mismatch("inputs must be defined tensors");
+    if (!type.isTensor()) {
+      if (tensor.numel() != 1 && type.kind() != Type::Kind::Any)
+        return mismatch("a scalar input takes a one-element tensor");
+      continue;
+    }
+    if (type.dtype() != DType::Unknown) {
+      std::optional<at::ScalarType> dtype = toScalarType(type.dtype());
+      if (dtype && *dtype != tensor.scalar_type())
+        return mismatch("wrong dtype; convert the data to " + std::string(c10::toString(*dtype)));
+    }
+    if (type.hasRank()) {
+      if (type.rank() != tensor.dim())
+        return mismatch("wrong rank; the model takes " + llvm::Twine(type.rank()) + "-d inputs");
+      for (int64_t d = 0; d < type.rank(); ++d)
+        if (type.shape()[d] != Type::kDynamic && type.shape()[d] != tensor.size(d))
+          return mismatch("dim " + llvm::Twine(d) + " must be " + llvm::Twine(type.shape()[d]) +
+                          "; reshape the data (or export the model with that dim dynamic)");
+    }
+  }
+  return llvm::Error::success();
+}
+
+llvm::Expected<std::vector<at::Tensor>> Interpreter::Impl::run(llvm::ArrayRef<at::Tensor> inputs) {
+  if (llvm::Error error = checkInputs(inputs))
+    return std::move(error);
+  llvm::ArrayRef<Value *> graphInputs = graph_.inputs();
+  for (size_t i = 0; i < inputs.size(); ++i) {
+    const Type &type = graphInputs[i]->type();
+    switch (type.kind()) {
+    case Type::Kind::Int:
+      frame_[inputSlots_[i]] = inputs[i].item<int64_t>();
+      break;
+    case Type::Kind::Float:
+      frame_[inputSlots_[i]] = inputs[i].item<double>();
+      break;
+    case Type::Kind::Bool:
+      frame_[inputSlots_[i]] = inputs[i].item<bool>();
+      break;
+    default:
+      frame_[inputSlots_[i]] = inputs[i];
+    }
+  }
+  Frame frame{frame_.data(), training_, self_};
+  bool grad = training_ && *training_;
+  size_t current = 0;
+  auto clearTransient = [&] {
+    for (unsigned slot : transientSlots_)
+      frame_[slot] = c10::IValue();
+  };
+  auto fail = [&](const std::string &message) -> llvm::Error {
+    clearTransient();
+    return makeError(instructions_[current].node->describe() + ": " + message);
+  };
+  std::vector<at::Tensor> outputs;
+  try {
+    // No autograd bookkeeping outside training: faster dispatch, no graph.
+    std::optional<c10::InferenceMode> inference;
+    std::optional<at::AutoGradMode> gradMode;
+    if (grad)
+      gradMode.emplace(true);
+    else
+      inference.emplace();
+    for (; current < instructions_.size(); ++current) {
+      Instruction &instruction = instructions_[current];
+      if (llvm::Error error = instruction.kernel->run(frame))
+        return fail(llvm::toString(std::move(error)));
+      for (unsigned slot : instruction.freeAfter)
+        frame_[slot] = c10::IValue();
+    }
+    tappedValues_.clear();
+    for (unsigned slot : tappedSlots_)
+      tappedValues_.push_back(frame_[slot].isTensor() ? frame_[slot].toTensor() : at::Tensor());
+    current = instructions_.empty() ? 0 : instructions_.size() - 1;
+    for (size_t i = 0; i < outputSlots_.size(); ++i) {
+      c10::IValue &value = frame_[outputSlots_[i]];
+      if (value.isTensor())
+        outputs.push_back(value.toTensor());
+      else if (value.isInt())
+        outputs.push_back(at::scalar_tensor(value.toInt(), at::kLong));
+      else if (value.isDouble())
+        outputs.push_back(at::scalar_tensor(value.toDouble(), at::kDouble));
+      else if (value.isBool())
+        outputs.push_back(at::scalar_tensor(value.toBool(), at::kBool));
+      else {
+        clearTransient();
+        return makeError("graph output " + llvm::Twine(i) + " is a " + value.tagKind() +
+                         ", not a tensor or number; return tensors from the model");
+      }
+    }
+  } catch (const c10::Error &error) {
+    return fail(error.what_without_backtrace());
+  } catch (const std::exception &error) {
+    return fail(error.what());
+  }
+  clearTransient();
+  return outputs;
+}
+
+//===----------------------------------------------------------------------===//
+// Interpreter
+//===----------------------------------------------------------------------===//
+
+Interpreter::Interpreter(std::unique_ptr<Impl> impl) : impl_(std::move(impl)) {}
+Interpreter::~Interpreter() = default;
+
+llvm::Expected<std::unique_ptr<Interpreter>> Interpreter::create(const Graph &graph,
+                                                                 InterpreterOptions options) {
+  auto impl = std::make_unique<Impl>(graph, std::move(options));
+  Impl &ref = *impl;
+  std::unique_ptr<Interpreter> interpreter(new Interpreter(std::move(impl)));
+  try {
+    if (llvm::Error error = ref.compile(*interpreter))
+      return std::move(error);
+  } catch (const c10::Error &error) {
+    return makeError(llvm::Twine("compiling graph @") + graph.name() +
+                     " failed: " + error.what_without_backtrace());
+  }
+  return std::move(interpreter);
+}
+
+llvm::Expected<std::vector<at::Tensor>> Interpreter::run(llvm::ArrayRef<at::Tensor> inputs) {
+  return impl_->run(inputs);
+}
+
+llvm::Error Interpreter::checkInputs(llvm::ArrayRef<at::Tensor> inputs) const {
+  return impl_->checkInputs(inputs);
+}
+
+const Graph &Interpreter::graph() const { return impl_->graph_; }
+size_t Interpreter::numKernels() const { return impl_->instructions_.size(); }
+
+llvm::ArrayRef<std::unique_ptr<ObserverGroup>> Interpreter::groups() const {
+  return impl_->groups_;
+}
+
+ObserverGroup *Interpreter::group(int64_t id) const { return impl_->groupById_.lookup(id); }
+
+bool Interpreter::hasSchedules() const {
+  for (const auto &group : impl_->groups_)
+    if (group->schedule())
+      return true;
+  return false;
+}
+
+void Interpreter::setObserversEnabled(bool enabled) {
+  for (const auto &group : impl_->groups_)
+    group->setObserverEnabled(enabled);
+}
+
+void Interpreter::setFakeQuantEnabled(bool enabled) {
+  for (const auto &group : impl_->groups_)
+    group->setFakeQuantEnabled(enabled);
+}
+
+void Interpreter::applySchedule(int64_t step) {
+  for (const auto &group : impl_->groups_)
+    if (const std::optional<QatSchedule> &schedule = group->schedule()) {
+      group->setObserverEnabled(schedule->observerOn(step));
+      group->setFakeQuantEnabled(schedule->fakeQuantOn(step));
+    }
+}
+
+void Interpreter::setTraining(std::optional<bool> training) {
+  impl_->training_ = training;
+  if (training && *training) {
+    impl_->ensureOwnedParameters();
+    for (const at::Tensor &parameter : trainableParameters())
+      if (!parameter.requires_grad())
+        parameter.set_requires_grad(true);
+  }
+}
+
+std::optional<bool> Interpreter::training() const { return impl_->training_; }
+
+at::Tensor Interpreter::parameter(llvm::StringRef name) const {
+  auto found = impl_->parameterIndex_.find(name);
+  if (found == impl_->parameterIndex_.end())
+    return at::Tensor();
+  const c10::IValue &value = impl_->frame_[impl_->parameters_[found->second].slot];
+  return value.isTensor() ? value.toTensor() : at::Tensor();
+}
+
+std::vector<std::pair<std::string, at::Tensor>> Interpreter::namedParameters() const {
+  std::vector<std::pair<std::string, at::Tensor>> result;
+  for (const Impl::ParameterSlot &parameter : impl_->parameters_) {
+    const c10::IValue &value = impl_->frame_[parameter.slot];
+    result.emplace_back(parameter.value->name().str(),
+                        value.isTensor() ? value.toTensor() : at::Tensor());
+  }
+  return result;
+}
+
+std::vector<at::Tensor> Interpreter::trainableParameters() const {
+  std::vector<at::Tensor> result;
+  for (const Impl::ParameterSlot &parameter : impl_->parameters_) {
+    const c10::IValue &value = impl_->frame_[parameter.slot];
+    if (!parameter.value->isBuffer() && value.isTensor() &&
+        at::isFloatingType(value.toTensor().scalar_type()))
+      result.push_back(value.toTensor());
+  }
+  return result;
+}
+
+llvm::Expected<size_t> Interpreter::writeParametersTo(Graph &graph) const {
+  size_t written = 0;
+  for (const Impl::ParameterSlot &parameter : impl_->parameters_) {
+    const c10::IValue &value = impl_->frame_[parameter.slot];
+    if (!parameter.owned || !value.isTensor())
+      continue;
+    const at::Tensor &tensor = value.toTensor();
+    if (tensor._version() == parameter.loadedVersion)
+      continue;
+    Value *target = graph.parameter(parameter.value->name());
+    if (!target)
+      continue;
+    DType dtype = target->data() ? target->data()->dtype : fromScalarType(tensor.scalar_type());
+    llvm::Expected<TensorData> data = tensorToData(tensor, dtype);
+    if (!data)
+      return makeError("parameter '%" + parameter.value->name() +
+                       "': " + llvm::toString(data.takeError()));
+    target->setData(std::make_shared<TensorData>(std::move(*data)));
+    ++written;
+  }
+  return written;
+}
+
+void Interpreter::setTappedNodes(llvm::ArrayRef<const Node *> nodes) {
+  Impl &impl = *impl_;
+  for (unsigned slot : impl.tappedSlots_)
+    impl.keepSlot_[slot] = false;
+  for (const Impl::ParameterSlot &parameter : impl.parameters_)
+    impl.keepSlot_[parameter.slot] = true;
+  for (unsigned slot : impl.outputSlots_)
+    impl.keepSlot_[slot] = true;
+  impl.tappedSlots_.clear();
+  impl.tappedValues_.clear();
+  for (const Node *node : nodes) {
+    unsigned slot = impl.slotOf(node->result(0));
+    impl.tappedSlots_.push_back(slot);
+    impl.keepSlot_[slot] = true;
+  }
+  impl.computeFreeLists();
+}
+
+at::Tensor Interpreter::tappedValue(size_t index) const {
+  if (index >= impl_->tappedValues_.size())
+    return at::Tensor();
+  return impl_->tappedValues_[index];
+}
+
+} // namespace qfx

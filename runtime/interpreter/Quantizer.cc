@@ -1,0 +1,451 @@
+//===- runtime/interpreter/Quantizer.cc - prepare / calibrate / finalize --===//
+//
+// The workflow over the pass pipeline and the Interpreter, plus the runtime
+// implementation of lower-to-qdq's WeightQuantizer service (static
+// calculator and the fused quantize kernel), registered as the process-wide
+// default when this library is loaded (the BUILD target is alwayslink) so
+// every PassManager in a process that links the runtime finds it.
+//
+// Passes run one PassManager each (verifier on), so the report can count
+// what each did and time it. Pass diagnostics are collected: errors become
+// the returned llvm::Error, warnings go to the warning handler.
+//
+//===----------------------------------------------------------------------===//
+#include "runtime/interpreter/Quantizer.h"
+
+#include "passes/BuiltinPasses.h"
+#include "passes/PassManager.h"
+#include "passes/quant/QuantSupport.h"
+#include "passes/quant/WeightQuantizer.h"
+#include "runtime/kernels/Kernels.h"
+
+#include <ATen/ATen.h>
+
+#include "llvm/Support/raw_ostream.h"
+
+#include <chrono>
+
+namespace qfx {
+
+namespace {
+
+llvm::Error makeError(const llvm::Twine &message) {
+  return llvm::createStringError(llvm::inconvertibleErrorCode(), message);
+}
+
+size_t countFakeQuants(const Graph &graph) {
+  size_t count = 0;
+  for (const Node *node : graph.nodes())
+    count += isFakeQuant(*node);
+  return count;
+}
+
+size_t countRole(const Graph &graph, OpRole role) {
+  size_t count = 0;
+  for (const Node *node : graph.nodes())
+    count += node->op().role == role;
+  return count;
+}
+
+/// A tensor over `data` valid for the duration of a call (no ownership).
+llvm::Expected<at::Tensor> borrowTensor(const TensorData &data) {
+  return tensorFromData(std::shared_ptr<const TensorData>(&data, [](const TensorData *) {}),
+                        /*copy=*/false);
+}
+
+std::vector<double> toDoubles(const at::Tensor &tensor) {
+  at::Tensor values = tensor.detach().to(at::kDouble).contiguous();
+  const double *data = values.data_ptr<double>();
+  return std::vector<double>(data, data + values.numel());
+}
+
+std::vector<int64_t> toInts(const at::Tensor &tensor) {
+  at::Tensor values = tensor.detach().to(at::kLong).contiguous();
+  const int64_t *data = values.data_ptr<int64_t>();
+  return std::vector<int64_t>(data, data + values.numel());
+}
+
+/// The qparams of `spec` as the flat values lower-to-qdq reads: the offset
+/// the formulation uses and no other.
+QParamValues toQParamValues(const QuantizationSpec &spec, const QParams &qparams) {
+  QParamValues values;
+  values.scale = toDoubles(qparams.scale);
+  if (spec.hasOffsets()) {
+    if (spec.qformulation() == QFormulation::ZP)
+      values.zeroPoint = toInts(qparams.zeroPoint);
+    else
+      values.minval = toDoubles(qparams.minval);
+  }
+  return values;
+}
+
+/// The runtime side of lower-to-qdq's weight numerics.
+class RuntimeWeightQuantizer final : public WeightQuantizer {
+public:
+  llvm::Expected<QParamValues> computeQParams(const TensorData &weight,
+                                              const QuantizationSpec &spec,
+                                              llvm::ArrayRef<int64_t> qparamShape) override {
+    llvm::Expected<at::Tensor> tensor = borrowTensor(weight);
+    if (!tensor)
+      return tensor.takeError();
+    llvm::Expected<std::unique_ptr<QParamsCalculator>> calculator =
+        QParamsCalculator::create(spec, QuantTarget::Weight, "weight quantizer");
+    if (!calculator)
+      return calculator.takeError();
+    try {
+      at::NoGradGuard noGrad;
+      llvm::Expected<QParams> qparams = (*calculator)->observe(*tensor);
+      if (!qparams)
+        return qparams.takeError();
+      if (qparams->scale.numel() != productOf(qparamShape))
+        return makeError("the observer produced " + llvm::Twine(qparams->scale.numel()) +
+                         " scales, the qparam shape needs " + llvm::Twine(productOf(qparamShape)));
+      return toQParamValues(spec, *qparams);
+    } catch (const c10::Error &error) {
+      return makeError(error.what_without_backtrace());
+    }
+  }
+
+  llvm::Expected<TensorData> quantize(const TensorData &weight, const QuantizationSpec &spec,
+                                      const QParamValues &values,
+                                      llvm::ArrayRef<int64_t> qparamShape) override {
+    llvm::Expected<at::Tensor> tensor = borrowTensor(weight);
+    if (!tensor)
+      return tensor.takeError();
+    std::optional<DType> codeType = toIRDType(spec.targetDType());
+    if (!codeType)
+      return makeError("no IR element type stores " + quantDTypeName(spec.targetDType()));
+    try {
+      at::NoGradGuard noGrad;
+      QParams qparams;
+      at::IntArrayRef shape(qparamShape.data(), qparamShape.size());
+      std::vector<float> scale(values.scale.begin(), values.scale.end());
+      qparams.scale = at::tensor(scale, at::kFloat).reshape(shape);
+      if (!values.zeroPoint.empty()) {
+        std::vector<int32_t> zeroPoint(values.zeroPoint.begin(), values.zeroPoint.end());
+        qparams.zeroPoint = at::tensor(zeroPoint, at::kInt).reshape(shape);
+      }
+      if (!values.minval.empty()) {
+        std::vector<float> minval(values.minval.begin(), values.minval.end());
+        qparams.minval = at::tensor(minval, at::kFloat).reshape(shape);
+      }
+      at::Tensor input = *tensor;
+      if (!at::isFloatingType(input.scalar_type()))
+        return makeError("weight data of dtype " + dtypeName(weight.dtype) + " is not float");
+      if (input.scalar_type() == at::kDouble)
+        input = input.to(at::kFloat);
+      at::Tensor codes = qfx::quantize(input, kernelParamsFor(spec, qparams));
+      return tensorToData(codes, *codeType);
+    } catch (const c10::Error &error) {
+      return makeError(error.what_without_backtrace());
+    }
+  }
+};
+
+RuntimeWeightQuantizer &runtimeWeightQuantizer() {
+  static RuntimeWeightQuantizer instance;
+  return instance;
+}
+
+// Linking this library makes lower-to-qdq use the runtime's numerics.
+const bool kWeightQuantizerRegistered = [] {
+  setDefaultPassService<WeightQuantizer>(&runtimeWeightQuantizer());
+  return true;
+}();
+
+} // namespace
+
+//===----------------------------------------------------------------------===//
+// Quantizer
+//===----------------------------------------------------------------------===//
+
+Quantizer::Quantizer(std::unique_ptr<Graph> graph, QuantizerOptions options)
+    : graph_(std::move(graph)), options_(std::move(options)) {
+  (void)kWeightQuantizerRegistered;
+}
+
+Quantizer::~Quantizer() = default;
+
+void Quantizer::warn(const std::string &message) const {
+  if (options_.warningHandler)
+    options_.warningHandler(message);
+  else
+    llvm::errs() << "qfx: warning: " << message << "\n";
+}
+
+llvm::Error Quantizer::runPass(llvm::StringRef name,
+                               llvm::ArrayRef<std::pair<std::string, std::string>> passOptions) {
+  std::unique_ptr<Pass> pass = builtinPassRegistry().create(name);
+  if (!pass)
+    return makeError("the pass registry has no pass '" + name + "'");
+  for (const auto &option : passOptions)
+    if (llvm::Error error = pass->setOption(option.first, option.second))
+      return makeError("pass '" + name + "': " + llvm::toString(std::move(error)));
+  DiagnosticEngine diagnostics;
+  std::string errors;
+  diagnostics.setHandler([&](const Diagnostic &diagnostic) {
+    std::string text = diagnostic.message;
+    for (const Diagnostic &note : diagnostic.notes)
+      text += "\n  note: " + note.message;
+    if (diagnostic.severity == Severity::Error)
+      errors += (errors.empty() ? "" : "\n") + text;
+    else if (diagnostic.severity == Severity::Warning)
+      warn(text);
+  });
+  PassManager manager(diagnostics);
+  manager.addPass(std::move(pass));
+  auto start = std::chrono::steady_clock::now();
+  PassResult result = manager.run(*graph_);
+  double seconds = std::chrono::duration<double>(std::chrono::steady_clock::now() - start).count();
+  report_.phaseSeconds.emplace_back(name.str(), seconds);
+  if (result == PassResult::Failed || diagnostics.hadErrors())
+    return makeError("pass '" + name +
+                     "' failed: " + (errors.empty() ? std::string("no diagnostic") : errors));
+  return llvm::Error::success();
+}
+
+llvm::Error Quantizer::buildInterpreter() {
+  InterpreterOptions options;
+  options.copyParameters = options_.qat;
+  options.warningHandler = [this](const std::string &message) { warn(message); };
+  llvm::Expected<std::unique_ptr<Interpreter>> interpreter =
+      Interpreter::create(*graph_, std::move(options));
+  if (!interpreter)
+    return interpreter.takeError();
+  interpreter_ = std::move(*interpreter);
+  return llvm::Error::success();
+}
+
+llvm::Error Quantizer::prepare(llvm::ArrayRef<at::Tensor> exampleInputs) {
+  if (finalized_)
+    return makeError("the quantizer was finalized; create a new one");
+  if (prepared_)
+    return makeError("the model is prepared already");
+  report_ = PrepareReport();
+  report_.nodesBefore = graph_->numNodes();
+  size_t batchNorms = countRole(*graph_, OpRole::BatchNorm);
+  if (!options_.qat) {
+    if (llvm::Error error = runPass("fold-conv-bn", {}))
+      return error;
+    report_.batchNormsFolded = batchNorms - countRole(*graph_, OpRole::BatchNorm);
+  }
+  if (llvm::Error error = runPass("annotate", {{"config", options_.config}}))
+    return error;
+  for (const Node *node : graph_->nodes())
+    report_.annotatedNodes += node->quant() != nullptr;
+  if (llvm::Error error = runPass("share-observers", {}))
+    return error;
+  size_t before = countFakeQuants(*graph_);
+  if (llvm::Error error = runPass("insert-fake-quant", {}))
+    return error;
+  size_t inserted = countFakeQuants(*graph_);
+  report_.fakeQuantsInserted = inserted - before;
+  if (llvm::Error error = runPass("dedup-fake-quant", {}))
+    return error;
+  report_.fakeQuantsRemoved = inserted - countFakeQuants(*graph_);
+
+  auto start = std::chrono::steady_clock::now();
+  if (llvm::Error error = buildInterpreter())
+    return error;
+  // §1.10: one forward in eval mode, observers on, fake-quant off.
+  interpreter_->setTraining(false);
+  interpreter_->setObserversEnabled(true);
+  interpreter_->setFakeQuantEnabled(false);
+  llvm::Expected<std::vector<at::Tensor>> outputs = interpreter_->run(exampleInputs);
+  if (!outputs)
+    return makeError("the initializing forward with the example inputs failed: " +
+                     llvm::toString(outputs.takeError()));
+
+  // Fake-quants the forward disabled are removed, as the reference's prepare
+  // does; the interpreter is rebuilt for the smaller graph, keeping state.
+  std::vector<Node *> disabled;
+  for (const auto &group : interpreter_->groups())
+    if (group->disabled())
+      for (const Node *node : group->fakeQuants())
+        disabled.push_back(const_cast<Node *>(node));
+  if (!disabled.empty()) {
+    for (Node *node : disabled) {
+      node->result(0)->replaceAllUsesWith(node->operand(0));
+      graph_->erase(node);
+    }
+    report_.fakeQuantsDisabled = disabled.size();
+    std::unique_ptr<Interpreter> old = std::move(interpreter_);
+    if (llvm::Error error = buildInterpreter())
+      return error;
+    for (const auto &group : interpreter_->groups())
+      if (ObserverGroup *previous = old->group(group->id()))
+        group->takeStateFrom(*previous);
+  }
+  interpreter_->setObserversEnabled(false);
+  interpreter_->setFakeQuantEnabled(true);
+  interpreter_->setTraining(std::nullopt);
+  report_.phaseSeconds.emplace_back(
+      "init-forward",
+      std::chrono::duration<double>(std::chrono::steady_clock::now() - start).count());
+  report_.fakeQuants = countFakeQuants(*graph_);
+  report_.observerGroups = interpreter_->groups().size();
+  report_.nodesAfter = graph_->numNodes();
+  prepared_ = true;
+  return llvm::Error::success();
+}
+
+llvm::Expected<std::vector<at::Tensor>> Quantizer::forward(llvm::ArrayRef<at::Tensor> inputs) {
+  if (!prepared_ || finalized_)
+    return makeError(finalized_ ? "the quantizer was finalized; run the returned graph with an "
+                                  "Interpreter"
+                                : "prepare the model before running it");
+  return interpreter_->run(inputs);
+}
+
+void Quantizer::Mode::exit() {
+  if (quantizer_)
+    quantizer_->exitMode(kind_);
+  quantizer_ = nullptr;
+}
+
+void Quantizer::exitMode(Mode::Kind kind) {
+  if (!activeMode_ || *activeMode_ != kind || !interpreter_)
+    return;
+  interpreter_->setObserversEnabled(false);
+  interpreter_->setFakeQuantEnabled(true);
+  interpreter_->setTraining(trainingBeforeMode_);
+  activeMode_.reset();
+}
+
+llvm::Expected<Quantizer::Mode> Quantizer::calibrationMode() {
+  if (!prepared_ || finalized_)
+    return makeError("calibration_mode needs a prepared (and not finalized) model");
+  if (activeMode_)
+    return makeError("calibration_mode cannot be entered inside another mode");
+  activeMode_ = Mode::Kind::Calibration;
+  trainingBeforeMode_ = interpreter_->training();
+  interpreter_->setObserversEnabled(true);
+  interpreter_->setFakeQuantEnabled(false);
+  interpreter_->setTraining(false);
+  return Mode(this, Mode::Kind::Calibration);
+}
+
+llvm::Expected<Quantizer::Mode> Quantizer::trainingMode() {
+  if (!prepared_ || finalized_)
+    return makeError("training_mode needs a prepared (and not finalized) model");
+  if (activeMode_)
+    return makeError("training_mode cannot be entered inside another mode");
+  activeMode_ = Mode::Kind::Training;
+  trainingBeforeMode_ = interpreter_->training();
+  interpreter_->setObserversEnabled(true);
+  interpreter_->setFakeQuantEnabled(true);
+  interpreter_->setTraining(true);
+  interpreter_->applySchedule(steps_);
+  return Mode(this, Mode::Kind::Training);
+}
+
+llvm::Error Quantizer::step() {
+  if (!activeMode_ || *activeMode_ != Mode::Kind::Training)
+    return makeError("step() can only be called inside training_mode()");
+  ++steps_;
+  if (!interpreter_->hasSchedules()) {
+    warn("step(): no QAT schedule is configured; nothing to update");
+    return llvm::Error::success();
+  }
+  interpreter_->applySchedule(steps_);
+  return llvm::Error::success();
+}
+
+llvm::Error Quantizer::enableObserver(bool enabled) {
+  if (!prepared_ || finalized_)
+    return makeError("the model is not prepared");
+  if (interpreter_->hasSchedules())
+    return makeError("observers follow the QAT schedule configured for this model; manual "
+                     "enable/disable is not allowed with a schedule");
+  interpreter_->setObserversEnabled(enabled);
+  return llvm::Error::success();
+}
+
+llvm::Error Quantizer::enableFakeQuant(bool enabled) {
+  if (!prepared_ || finalized_)
+    return makeError("the model is not prepared");
+  if (interpreter_->hasSchedules())
+    return makeError("fake-quants follow the QAT schedule configured for this model; manual "
+                     "enable/disable is not allowed with a schedule");
+  interpreter_->setFakeQuantEnabled(enabled);
+  return llvm::Error::success();
+}
+
+llvm::Expected<size_t> Quantizer::calibrate(DataSource &data, size_t maxBatches,
+                                            ProgressBar *progress) {
+  llvm::Expected<Mode> mode = calibrationMode();
+  if (!mode)
+    return mode.takeError();
+  size_t seen = 0;
+  while (maxBatches == 0 || seen < maxBatches) {
+    llvm::Expected<std::optional<Batch>> batch = data.next();
+    if (!batch)
+      return makeError("calibration batch " + llvm::Twine(seen) + ": " +
+                       llvm::toString(batch.takeError()));
+    if (!*batch)
+      break;
+    for (size_t i = 0; i < (*batch)->size(); ++i) {
+      const at::Tensor &input = (**batch)[i];
+      if (input.defined() && at::isFloatingType(input.scalar_type()) &&
+          !at::isfinite(input).all().item<bool>()) {
+        bool nan = at::isnan(input).any().item<bool>();
+        return makeError("calibration batch " + llvm::Twine(seen) + " (" + data.describe() +
+                         "), input " + llvm::Twine(i) + ", contains " + (nan ? "NaN" : "Inf") +
+                         "; clean the calibration data (observers cannot use non-finite values)");
+      }
+    }
+    llvm::Expected<std::vector<at::Tensor>> outputs = interpreter_->run(**batch);
+    if (!outputs)
+      return makeError("calibration batch " + llvm::Twine(seen) + " (" + data.describe() +
+                       "): " + llvm::toString(outputs.takeError()));
+    ++seen;
+    if (progress)
+      progress->update(seen);
+  }
+  if (progress)
+    progress->finish();
+  return seen;
+}
+
+size_t writeObserverQParams(const Interpreter &interpreter, Graph &graph) {
+  size_t written = 0;
+  for (const auto &group : interpreter.groups()) {
+    if (!group->hasQParams() || group->disabled())
+      continue;
+    Attribute qparams =
+        qparamsToAttribute(toQParamValues(group->spec(), group->calculator().qparams()));
+    for (const Node *node : group->fakeQuants()) {
+      // The interpreter runs `graph`: its nodes are the graph's.
+      const_cast<Node *>(node)->setAttribute(fqattr::kQParams, qparams);
+      ++written;
+    }
+  }
+  (void)graph;
+  return written;
+}
+
+llvm::Expected<std::unique_ptr<Graph>> Quantizer::finalize() {
+  if (!prepared_)
+    return makeError("finalize needs a prepared model (call prepare first)");
+  if (finalized_)
+    return makeError("the model was finalized already");
+  if (activeMode_)
+    return makeError("leave calibration_mode / training_mode before finalize");
+  if (options_.qat) {
+    llvm::Expected<size_t> written = interpreter_->writeParametersTo(*graph_);
+    if (!written)
+      return written.takeError();
+  }
+  writeObserverQParams(*interpreter_, *graph_);
+  // The interpreter points into nodes lower-to-qdq erases.
+  interpreter_.reset();
+  finalized_ = true;
+  std::vector<std::pair<std::string, std::string>> lowerOptions;
+  if (options_.stockOps)
+    lowerOptions.emplace_back("stock-ops", "true");
+  if (llvm::Error error = runPass("lower-to-qdq", lowerOptions))
+    return std::move(error);
+  return std::move(graph_);
+}
+
+} // namespace qfx
