@@ -30,6 +30,7 @@
 #include "llvm/ADT/DenseMap.h"
 #include "llvm/ADT/STLExtras.h"
 
+#include <optional>
 #include <utility>
 #include <vector>
 
@@ -85,10 +86,12 @@ PassResult DedupFakeQuantPass::run(Graph &graph, PassContext &context) {
   groupParent_.clear();
   SpecTable specs;
   struct Info {
-    int64_t group;
-    uint32_t specId;
+    int64_t group = -1;
+    uint32_t specId = 0;
+    bool kept = false;
   };
-  llvm::DenseMap<const Node *, Info> info;
+  NodeMap<Info> info;
+  info.reserve(graph.numNodes());
   // (input value, group) -> the first fake-quant of that group on it.
   llvm::DenseMap<std::pair<const Value *, int64_t>, Node *> firstOnValue;
   bool changed = false;
@@ -102,7 +105,8 @@ PassResult DedupFakeQuantPass::run(Graph &graph, PassContext &context) {
       return fail(context, *node, "a fake-quant needs an integer 'group' attribute");
     if (!spec)
       return fail(context, *node, "a fake-quant needs a 'spec' attribute");
-    llvm::Expected<uint32_t> specId = specs.intern(*spec);
+    std::optional<uint32_t> known = specs.find(*spec);
+    llvm::Expected<uint32_t> specId = known ? *known : specs.intern(*spec);
     if (!specId)
       return fail(context, *node, "invalid spec: " + errorText(specId.takeError()));
     Value *input = node->operand(0);
@@ -110,8 +114,8 @@ PassResult DedupFakeQuantPass::run(Graph &graph, PassContext &context) {
 
     // Disabled by its spec on a static shape.
     const Type &type = input->type();
-    if (type.isTensor() && type.hasStaticShape()) {
-      const Granularity &granularity = specs.spec(*specId).granularity();
+    const Granularity &granularity = specs.spec(*specId).granularity();
+    if (!granularity.isPerTensor() && type.isTensor() && type.hasStaticShape()) {
       llvm::Expected<std::vector<int64_t>> block = computeBlockShape(granularity, type.shape());
       if (!block) {
         bool mismatch = false;
@@ -139,10 +143,9 @@ PassResult DedupFakeQuantPass::run(Graph &graph, PassContext &context) {
     int64_t ownGroup = findGroup(group->getInt());
     // Back to back with a compatible fake-quant.
     if (Node *producer = input->isResult() ? input->producer() : nullptr) {
-      auto previous = info.find(producer);
-      if (previous != info.end() &&
-          (findGroup(previous->second.group) == ownGroup || previous->second.specId == *specId)) {
-        uniteGroups(previous->second.group, ownGroup);
+      const Info &previous = info.lookup(producer);
+      if (previous.kept && (findGroup(previous.group) == ownGroup || previous.specId == *specId)) {
+        uniteGroups(previous.group, ownGroup);
         result->replaceAllUsesWith(input);
         graph.erase(node);
         changed = true;
@@ -150,14 +153,32 @@ PassResult DedupFakeQuantPass::run(Graph &graph, PassContext &context) {
       }
     }
     // A second fake-quant of the group on the same value.
-    auto inserted = firstOnValue.insert({{input, ownGroup}, node});
-    if (!inserted.second) {
-      result->replaceAllUsesWith(inserted.first->second->result(0));
+    // Found among the value's few users (kept fake-quants come earlier in
+    // graph order), or for values with many users through a hash map, so a
+    // wide fan-out stays linear.
+    Node *earlier = nullptr;
+    if (input->numUses() <= 16) {
+      for (const Use &use : input->uses()) {
+        if (use.isGraphOutput() || use.user == node)
+          continue;
+        const Info &other = info.lookup(use.user);
+        if (other.kept && findGroup(other.group) == ownGroup) {
+          earlier = use.user;
+          break;
+        }
+      }
+    } else {
+      auto inserted = firstOnValue.insert({{input, ownGroup}, node});
+      if (!inserted.second)
+        earlier = inserted.first->second;
+    }
+    if (earlier) {
+      result->replaceAllUsesWith(earlier->result(0));
       graph.erase(node);
       changed = true;
       continue;
     }
-    info[node] = Info{group->getInt(), *specId};
+    info[node] = Info{group->getInt(), *specId, true};
   }
 
   if (!groupParent_.empty()) {

@@ -24,8 +24,10 @@
 // schedules (§1.7). Diagnostics about a fake-quant point at the node it was
 // made for.
 //
-// The annotations are consumed: the pass clears them once the fake-quants
-// stand for them, so running it twice inserts nothing the second time.
+// The annotations are consumed: the pass clears each one once its
+// fake-quants stand for it, so running it twice inserts nothing the second
+// time. (After an error the graph is partly rewritten, as for any failing
+// pass.)
 // Linear: each edge costs a hash lookup and each output one pass over its
 // uses.
 //
@@ -36,6 +38,8 @@
 #include "llvm/ADT/DenseMap.h"
 #include "llvm/ADT/SmallVector.h"
 
+#include <algorithm>
+#include <optional>
 #include <vector>
 
 namespace qfx {
@@ -56,15 +60,35 @@ private:
     Node *node;
   };
 
-  bool collectGroupSpecs(PassContext &context);
+  /// Records the spec of every group whose first entry in graph order is
+  /// on `node` (called in graph order); false after reporting an error.
+  bool defineGroupSpecs(PassContext &context, const Node &node);
+  /// The spec of `group`, or null while undefined. Group ids are dense from
+  /// share-observers; a vector holds them (a map for stray large ids).
+  const Attribute *groupSpec(int64_t group) const {
+    if (static_cast<uint64_t>(group) < denseGroupSpecs_.size())
+      return denseGroupSpecs_[group].isNone() ? nullptr : &denseGroupSpecs_[group];
+    auto found = sparseGroupSpecs_.find(group);
+    return found == sparseGroupSpecs_.end() ? nullptr : &found->second;
+  }
+  void setGroupSpec(int64_t group, Attribute spec) {
+    if (static_cast<uint64_t>(group) < 4 * nodes_.size() + 64) {
+      if (static_cast<uint64_t>(group) >= denseGroupSpecs_.size())
+        denseGroupSpecs_.resize(std::max<size_t>(group + 1, denseGroupSpecs_.size() * 3 / 2));
+      denseGroupSpecs_[group] = std::move(spec);
+    } else {
+      sparseGroupSpecs_[group] = std::move(spec);
+    }
+  }
   Node *createFakeQuant(Graph &graph, Value *input, int64_t group, const Node &attributedTo,
                         const Node &locatedAt);
   const Node &attributionForOutput(const Node &producer) const;
   const Node &attributionForEdge(const Node &consumer, const Value *value) const;
 
   std::vector<Node *> nodes_;
-  llvm::DenseMap<const Node *, uint32_t> position_;
-  llvm::DenseMap<int64_t, Attribute> groupSpec_;
+  NodeMap<uint32_t> position_; // graph order of the original nodes
+  std::vector<Attribute> denseGroupSpecs_;
+  llvm::DenseMap<int64_t, Attribute> sparseGroupSpecs_;
   SpecTable specs_; // per run
 };
 
@@ -72,62 +96,57 @@ bool hasModule(const Node &node) {
   return !node.source().modulePath.empty() || !node.source().moduleType.empty();
 }
 
-bool InsertFakeQuantPass::collectGroupSpecs(PassContext &context) {
-  bool ok = true;
-  for (Node *node : nodes_) {
-    const QuantAnnotation *quant = node->quant();
-    if (!quant)
+bool InsertFakeQuantPass::defineGroupSpecs(PassContext &context, const Node &node) {
+  const QuantAnnotation *quant = node.quant();
+  unsigned numOperands = node.numOperands();
+  if (quant->inputGroups.size() != numOperands || quant->inputs.size() != numOperands) {
+    fail(context, node,
+         "the node is annotated but has no observer groups; run share-observers before "
+         "insert-fake-quant");
+    return false;
+  }
+  for (unsigned slot = 0; slot <= numOperands; ++slot) {
+    int64_t group = slot < numOperands ? quant->inputGroups[slot] : quant->outputGroup;
+    if (group < 0 || groupSpec(group))
       continue;
-    unsigned numOperands = node->numOperands();
-    if (quant->inputGroups.size() != numOperands || quant->inputs.size() != numOperands) {
-      ok = false;
-      fail(context, *node,
-           "the node is annotated but has no observer groups; run share-observers before "
-           "insert-fake-quant");
-      continue;
+    // The first spec of the group in graph order: this entry's own spec, or
+    // the spec its shared_with chain (within this node) leads to.
+    const Attribute *entry = slot < numOperands ? &quant->inputs[slot] : &quant->output;
+    std::string problem;
+    for (unsigned steps = 0;; ++steps) {
+      llvm::Expected<AnnotationEntry> kind = classifyAnnotationEntry(*entry);
+      if (!kind) {
+        problem = errorText(kind.takeError());
+        break;
+      }
+      if (kind->isSpec())
+        break;
+      if (kind->isNone()) {
+        problem = "the entry is none but its group is " + std::to_string(group);
+        break;
+      }
+      if (kind->sharedWith < 0 || kind->sharedWith >= numOperands || steps > numOperands) {
+        problem = "its shared_with entries reach no spec";
+        break;
+      }
+      entry = &quant->inputs[kind->sharedWith];
     }
-    for (unsigned slot = 0; slot <= numOperands; ++slot) {
-      int64_t group = slot < numOperands ? quant->inputGroups[slot] : quant->outputGroup;
-      if (group < 0 || groupSpec_.count(group))
-        continue;
-      // The entry's own spec, or the spec its shared_with chain (within this
-      // node) leads to.
-      const Attribute *entry = slot < numOperands ? &quant->inputs[slot] : &quant->output;
-      std::string problem;
-      for (unsigned steps = 0;; ++steps) {
-        llvm::Expected<AnnotationEntry> kind = classifyAnnotationEntry(*entry);
-        if (!kind) {
-          problem = errorText(kind.takeError());
-          break;
-        }
-        if (kind->isSpec())
-          break;
-        if (kind->isNone()) {
-          problem = "the entry is none but its group is " + std::to_string(group);
-          break;
-        }
-        if (kind->sharedWith < 0 || kind->sharedWith >= numOperands || steps > numOperands) {
-          problem = "its shared_with entries reach no spec";
-          break;
-        }
-        entry = &quant->inputs[kind->sharedWith];
-      }
-      if (problem.empty()) {
-        llvm::Expected<uint32_t> id = specs_.intern(*entry);
-        if (id)
-          groupSpec_[group] = specs_.attribute(*id);
-        else
-          problem = errorText(id.takeError());
-      }
-      if (!problem.empty()) {
-        ok = false;
-        fail(context, *node,
-             (slot < numOperands ? "operand " + std::to_string(slot) : std::string("the output")) +
-                 ": " + problem);
-      }
+    if (problem.empty()) {
+      std::optional<uint32_t> known = specs_.find(*entry);
+      llvm::Expected<uint32_t> id = known ? *known : specs_.intern(*entry);
+      if (id)
+        setGroupSpec(group, specs_.attribute(*id));
+      else
+        problem = errorText(id.takeError());
+    }
+    if (!problem.empty()) {
+      fail(context, node,
+           (slot < numOperands ? "operand " + std::to_string(slot) : std::string("the output")) +
+               ": " + problem);
+      return false;
     }
   }
-  return ok;
+  return true;
 }
 
 /// The first user in graph order of `producer`'s result that has a module,
@@ -138,10 +157,10 @@ const Node &InsertFakeQuantPass::attributionForOutput(const Node &producer) cons
   for (const Use &use : producer.result(0)->uses()) {
     if (use.isGraphOutput() || !hasModule(*use.user))
       continue;
-    auto position = position_.find(use.user);
-    if (position != position_.end() && position->second < bestPosition) {
+    uint32_t position = position_.lookup(use.user);
+    if (position < bestPosition) {
       best = use.user;
-      bestPosition = position->second;
+      bestPosition = position;
     }
   }
   return best ? *best : producer;
@@ -156,10 +175,10 @@ const Node &InsertFakeQuantPass::attributionForEdge(const Node &consumer,
 
 Node *InsertFakeQuantPass::createFakeQuant(Graph &graph, Value *input, int64_t group,
                                            const Node &attributedTo, const Node &locatedAt) {
-  Node *fakeQuant = graph.createNode(lookupOp("qfx.fake_quant"), {input}, {input->type()});
+  Node *fakeQuant = graph.createNode(&opInfo(OpCode::FakeQuant), {input}, {input->type()});
   AttributeDict attributes;
   attributes.emplace_back(fqattr::kGroup, Attribute::integer(group));
-  attributes.emplace_back(fqattr::kSpec, groupSpec_.lookup(group));
+  attributes.emplace_back(fqattr::kSpec, *groupSpec(group));
   if (const Attribute *schedule = attributedTo.attribute(fqattr::kQatSchedule))
     attributes.emplace_back(fqattr::kQatSchedule, *schedule);
   fakeQuant->setAttributes(std::move(attributes));
@@ -173,40 +192,70 @@ Node *InsertFakeQuantPass::createFakeQuant(Graph &graph, Value *input, int64_t g
 
 PassResult InsertFakeQuantPass::run(Graph &graph, PassContext &context) {
   nodes_.clear();
-  position_.clear();
-  groupSpec_.clear();
+  denseGroupSpecs_.clear();
+  sparseGroupSpecs_.clear();
   specs_ = SpecTable();
+  position_.clear(UINT32_MAX);
+  position_.reserve(graph.numNodes());
   bool annotated = false;
+  uint64_t firstNewId = 0;
+  nodes_.reserve(graph.numNodes());
   for (Node *node : graph.nodes()) {
     position_[node] = static_cast<uint32_t>(nodes_.size());
     nodes_.push_back(node);
     annotated |= node->quant() != nullptr;
+    firstNewId = std::max(firstNewId, node->id() + 1);
   }
   if (!annotated)
     return PassResult::Unchanged;
-  if (!collectGroupSpecs(context))
-    return PassResult::Failed;
 
-  // Fake-quants per original value, and where the next one after a
-  // producer goes (after the ones already there, in creation order).
-  llvm::DenseMap<Value *, llvm::SmallVector<FakeQuantOnValue, 1>> onValue;
-  llvm::DenseMap<Value *, Node *> lastAfterProducer;
-  llvm::DenseMap<Value *, Value *> originalOf; // output fake-quant result -> its input
+  // Per original value: its fake-quants, and where the next one after its
+  // producer goes (after the ones already there, in creation order). Result
+  // 0 of a node is found by the node's id, other values by a hash map.
+  struct ValueState {
+    llvm::SmallVector<FakeQuantOnValue, 1> fakeQuants;
+    Node *lastAfterProducer = nullptr;
+  };
+  std::vector<ValueState> states;
+  NodeMap<int32_t> stateOfResult(-1);
+  stateOfResult.reserve(graph.numNodes());
+  llvm::DenseMap<Value *, int32_t> stateOfOther;
+  auto stateOf = [&](Value *value) -> ValueState & {
+    int32_t *index;
+    if (value->isResult() && value->resultIndex() == 0)
+      index = &stateOfResult[value->producer()];
+    else
+      index = &stateOfOther.try_emplace(value, -1).first->second;
+    if (*index < 0) {
+      *index = static_cast<int32_t>(states.size());
+      states.emplace_back();
+    }
+    return states[*index];
+  };
+  // A current operand produced by a fake-quant created here is the output
+  // fake-quant of the original value (edge fake-quants only ever feed the
+  // consumer they were made for).
+  auto originalOf = [&](Value *value) {
+    Node *producer = value->isResult() ? value->producer() : nullptr;
+    if (producer && producer->id() >= firstNewId && isFakeQuant(*producer))
+      return producer->operand(0);
+    return value;
+  };
   Node *lastAtGraphStart = nullptr;
 
   for (Node *node : nodes_) {
     const QuantAnnotation *quant = node->quant();
     if (!quant)
       continue;
+    if (!defineGroupSpecs(context, *node))
+      return PassResult::Failed;
     for (unsigned k = 0, e = node->numOperands(); k != e; ++k) {
       int64_t group = quant->inputGroups[k];
       if (group < 0)
         continue;
       Value *current = node->operand(k);
-      Value *original = originalOf.lookup(current);
-      if (!original)
-        original = current;
-      auto &existing = onValue[original];
+      Value *original = originalOf(current);
+      auto &existing = stateOf(original).fakeQuants;
       auto found =
           llvm::find_if(existing, [&](const FakeQuantOnValue &f) { return f.group == group; });
       if (found != existing.end()) {
@@ -225,11 +274,11 @@ PassResult InsertFakeQuantPass::run(Graph &graph, PassContext &context) {
           graph.insertBefore(graph.front(), fakeQuant);
         lastAtGraphStart = fakeQuant;
       } else {
-        Node *&last = lastAfterProducer[original];
+        Node *&last = stateOf(original).lastAfterProducer;
         graph.insertAfter(last ? last : original->producer(), fakeQuant);
         last = fakeQuant;
       }
-      onValue[original].push_back({group, fakeQuant});
+      stateOf(original).fakeQuants.push_back({group, fakeQuant});
       node->setOperand(k, fakeQuant->result(0));
     }
     if (quant->outputGroup >= 0 && node->numResults() > 0) {
@@ -239,13 +288,13 @@ PassResult InsertFakeQuantPass::run(Graph &graph, PassContext &context) {
       graph.insertAfter(node, fakeQuant);
       result->replaceAllUsesWith(fakeQuant->result(0));
       fakeQuant->setOperand(0, result);
-      originalOf[fakeQuant->result(0)] = result;
-      onValue[result].push_back({quant->outputGroup, fakeQuant});
-      lastAfterProducer[result] = fakeQuant;
+      ValueState &state = stateOf(result);
+      state.fakeQuants.push_back({quant->outputGroup, fakeQuant});
+      state.lastAfterProducer = fakeQuant;
     }
-  }
-  for (Node *node : nodes_)
+    // Consumed: clearing it here, while the node is in cache, saves a walk.
     node->clearQuant();
+  }
   return PassResult::Changed;
 }
 

@@ -146,20 +146,34 @@ std::string uniqueParameterName(const Graph &graph, const std::string &base) {
   return name;
 }
 
-/// Creates a node after which `fakeQuant`'s provenance is copied.
-Node *createLike(Graph &graph, const Node &fakeQuant, llvm::StringRef opName,
+/// Creates a node of `op` before `fakeQuant`, with its provenance.
+Node *createLike(Graph &graph, const Node &fakeQuant, const OpInfo *op,
                  llvm::ArrayRef<Value *> operands, const Type &resultType,
                  AttributeDict attributes) {
-  Node *node = graph.createNode(opName, operands, {resultType});
+  Node *node = graph.createNode(op, operands, {resultType});
   node->setAttributes(std::move(attributes));
   const SourceInfo &source = fakeQuant.source();
-  node->setModule(source.modulePath, source.moduleType);
+  if (!source.modulePath.empty() || !source.moduleType.empty())
+    node->setModule(source.modulePath, source.moduleType);
   if (source.line != 0)
     node->setSourceLocation(source.file, source.line, source.column);
   node->setTextLocation(fakeQuant.textLocation());
   graph.insertBefore(const_cast<Node *>(&fakeQuant), node);
   return node;
 }
+
+/// What an activation fake-quant becomes: the ops and their attributes.
+/// Fake-quants of one group (and many groups calibration gave equal
+/// qparams) share one plan, built once.
+struct ActivationPlan {
+  std::vector<int64_t> qparamShape;
+  bool stock = false;
+  Attribute retainedQParams; // keeps the cache key's storage alive
+  const OpInfo *quantizeOp = nullptr;
+  AttributeDict quantizeAttributes;
+  const OpInfo *dequantizeOp = nullptr;
+  AttributeDict dequantizeAttributes;
+};
 
 PassResult LowerToQDQPass::run(Graph &graph, PassContext &context) {
   std::vector<Node *> fakeQuants;
@@ -192,10 +206,15 @@ PassResult LowerToQDQPass::run(Graph &graph, PassContext &context) {
     const Attribute *group = node->attribute(fqattr::kGroup);
     const Attribute *qparams = node->attribute(fqattr::kQParams);
     if (group && group->isInt() && qparams)
-      groupQParams.insert({group->getInt(), *qparams});
+      groupQParams.try_emplace(group->getInt(), *qparams);
   }
 
   WeightQuantizer *quantizer = context.getService<WeightQuantizer>();
+  const OpInfo *quantizeOp = &opInfo(OpCode::Quantize);
+  const OpInfo *dequantizeOp = &opInfo(OpCode::Dequantize);
+  const OpInfo *atenDequantize = lookupOp("aten::dequantize");
+  llvm::DenseMap<std::pair<uint32_t, const void *>, ActivationPlan> plans;
+
   for (size_t i = 0; i < fakeQuants.size(); ++i) {
     Node *node = fakeQuants[i];
     const QuantizationSpec &spec = specs.spec(specOf[i]);
@@ -208,6 +227,11 @@ PassResult LowerToQDQPass::run(Graph &graph, PassContext &context) {
       return fail(context, *node,
                   "its spec does not apply to " + type.str() + ": " +
                       errorText(qparamShape.takeError()));
+    std::optional<DType> codeType = toIRDType(spec.targetDType());
+    if (!codeType)
+      return fail(context, *node,
+                  "no IR element type stores " + quantDTypeName(spec.targetDType()));
+    bool stock = stockOps && stockExpressible(spec, type);
 
     // Qparams: own, the group's, or computed from the weight.
     const Attribute *qparamsAttribute = node->attribute(fqattr::kQParams);
@@ -217,103 +241,129 @@ PassResult LowerToQDQPass::run(Graph &graph, PassContext &context) {
         if (found != groupQParams.end())
           qparamsAttribute = &found->second;
       }
-    QParamValues qparams;
-    if (qparamsAttribute) {
-      llvm::Expected<QParamValues> parsed = parseQParams(*qparamsAttribute);
-      if (!parsed)
-        return fail(context, *node, errorText(parsed.takeError()));
-      qparams = std::move(*parsed);
-    } else if (isWeight && quantizer && input->data()) {
-      llvm::Expected<QParamValues> computed =
-          quantizer->computeQParams(*input->data(), spec, *qparamShape);
-      if (!computed)
-        return fail(context, *node,
-                    "computing the qparams of '%" + input->name() +
-                        "' failed: " + errorText(computed.takeError()));
-      qparams = std::move(*computed);
-    } else {
-      std::string why;
-      if (isWeight)
-        why = input->data() ? "; computing weight qparams needs the runtime's weight quantizer, "
-                              "which is not linked"
-                            : "; the parameter has no data to compute them from";
-      return fail(context, *node,
-                  "the fake-quant has no qparams" + why +
-                      ": run calibration or provide qparams (qparams = {scale = [...], "
-                      "zero_point = [...]} or minval = [...])");
+
+    // An activation whose (spec, qparams) was lowered before reuses that plan.
+    ActivationPlan *plan = nullptr;
+    if (!isWeight && qparamsAttribute && qparamsAttribute->isDict()) {
+      auto found = plans.find({specOf[i], &qparamsAttribute->getDict()});
+      if (found != plans.end() && found->second.qparamShape == *qparamShape &&
+          found->second.stock == stock)
+        plan = &found->second;
     }
-    if (llvm::Error error = checkQParams(qparams, spec, *qparamShape))
-      return fail(context, *node, "invalid qparams: " + errorText(std::move(error)));
 
-    std::optional<DType> codeType = toIRDType(spec.targetDType());
-    if (!codeType)
-      return fail(context, *node,
-                  "no IR element type stores " + quantDTypeName(spec.targetDType()));
-    bool stock = stockOps && stockExpressible(spec, type);
-    Value *replacement = nullptr;
-
-    if (isWeight) {
-      if (!type.hasStaticShape())
-        return fail(context, *node, "a quantized weight needs a static shape, found " + type.str());
-      std::string name = uniqueParameterName(graph, input->name().str() + "_quantized");
-      Value *codes = graph.addParameter(name, withElement(type, *codeType), /*isBuffer=*/true);
-      if (input->data()) {
-        llvm::Expected<TensorData> data =
-            quantizer ? quantizer->quantize(*input->data(), spec, qparams, *qparamShape)
-                      : quantizeWithQParams(*input->data(), spec, qparams, *qparamShape);
-        if (!data)
+    if (!plan) {
+      QParamValues qparams;
+      if (qparamsAttribute) {
+        llvm::Expected<QParamValues> parsed = parseQParams(*qparamsAttribute);
+        if (!parsed)
+          return fail(context, *node, errorText(parsed.takeError()));
+        qparams = std::move(*parsed);
+      } else if (isWeight && quantizer && input->data()) {
+        llvm::Expected<QParamValues> computed =
+            quantizer->computeQParams(*input->data(), spec, *qparamShape);
+        if (!computed)
           return fail(context, *node,
-                      "quantizing '%" + input->name() + "' failed: " + errorText(data.takeError()));
-        codes->setData(std::make_shared<TensorData>(std::move(*data)));
+                      "computing the qparams of '%" + input->name() +
+                          "' failed: " + errorText(computed.takeError()));
+        qparams = std::move(*computed);
+      } else {
+        std::string why;
+        if (isWeight)
+          why = input->data() ? "; computing weight qparams needs the runtime's weight "
+                                "quantizer, which is not linked"
+                              : "; the parameter has no data to compute them from";
+        return fail(context, *node,
+                    "the fake-quant has no qparams" + why +
+                        ": run calibration or provide qparams (qparams = {scale = [...], "
+                        "zero_point = [...]} or minval = [...])");
       }
-      if (stock) {
-        AttributeDict attributes;
-        llvm::StringRef op;
-        if (spec.granularity().isPerTensor()) {
-          op = "aten::_make_per_tensor_quantized_tensor";
-          attributes.emplace_back("scale", Attribute::floating(qparams.scale[0]));
-          attributes.emplace_back("zero_point", Attribute::integer(qparams.zeroPoint[0]));
-        } else {
-          op = "aten::_make_per_channel_quantized_tensor";
-          attributes.emplace_back("scale", Attribute::floatList(qparams.scale));
-          attributes.emplace_back("zero_point", Attribute::intList(qparams.zeroPoint));
-          attributes.emplace_back("axis", Attribute::integer(channelAxis(spec, type)));
+      if (llvm::Error error = checkQParams(qparams, spec, *qparamShape))
+        return fail(context, *node, "invalid qparams: " + errorText(std::move(error)));
+
+      if (isWeight) {
+        if (!type.hasStaticShape())
+          return fail(context, *node,
+                      "a quantized weight needs a static shape, found " + type.str());
+        std::string name = uniqueParameterName(graph, input->name().str() + "_quantized");
+        Value *codes = graph.addParameter(name, withElement(type, *codeType), /*isBuffer=*/true);
+        if (input->data()) {
+          llvm::Expected<TensorData> data =
+              quantizer ? quantizer->quantize(*input->data(), spec, qparams, *qparamShape)
+                        : quantizeWithQParams(*input->data(), spec, qparams, *qparamShape);
+          if (!data)
+            return fail(context, *node,
+                        "quantizing '%" + input->name() +
+                            "' failed: " + errorText(data.takeError()));
+          codes->setData(std::make_shared<TensorData>(std::move(*data)));
         }
-        Node *quantized = createLike(graph, *node, op, {codes}, withElement(type, *codeType),
-                                     std::move(attributes));
-        replacement = createLike(graph, *node, "aten::dequantize", {quantized->result(0)}, type, {})
-                          ->result(0);
-      } else {
-        replacement = createLike(graph, *node, "qfx.dequantize", {codes}, type,
-                                 qdqAttributes(spec, qparams, *qparamShape, type))
-                          ->result(0);
+        Value *replacement;
+        if (stock) {
+          AttributeDict attributes;
+          const OpInfo *op;
+          if (spec.granularity().isPerTensor()) {
+            op = lookupOp("aten::_make_per_tensor_quantized_tensor");
+            attributes.emplace_back("scale", Attribute::floating(qparams.scale[0]));
+            attributes.emplace_back("zero_point", Attribute::integer(qparams.zeroPoint[0]));
+          } else {
+            op = lookupOp("aten::_make_per_channel_quantized_tensor");
+            attributes.emplace_back("scale", Attribute::floatList(qparams.scale));
+            attributes.emplace_back("zero_point", Attribute::intList(qparams.zeroPoint));
+            attributes.emplace_back("axis", Attribute::integer(channelAxis(spec, type)));
+          }
+          Node *quantized = createLike(graph, *node, op, {codes}, withElement(type, *codeType),
+                                       std::move(attributes));
+          replacement =
+              createLike(graph, *node, atenDequantize, {quantized->result(0)}, type, {})->result(0);
+        } else {
+          replacement = createLike(graph, *node, dequantizeOp, {codes}, type,
+                                   qdqAttributes(spec, qparams, *qparamShape, type))
+                            ->result(0);
+        }
+        node->result(0)->replaceAllUsesWith(replacement);
+        graph.erase(node);
+        continue;
       }
-    } else if (stock) {
-      AttributeDict attributes;
-      llvm::StringRef op;
-      if (spec.granularity().isPerTensor()) {
-        op = "aten::quantize_per_tensor";
-        attributes.emplace_back("scale", Attribute::floating(qparams.scale[0]));
-        attributes.emplace_back("zero_point", Attribute::integer(qparams.zeroPoint[0]));
+
+      ActivationPlan built;
+      built.qparamShape = *qparamShape;
+      built.stock = stock;
+      if (stock) {
+        if (spec.granularity().isPerTensor()) {
+          built.quantizeOp = lookupOp("aten::quantize_per_tensor");
+          built.quantizeAttributes.emplace_back("scale", Attribute::floating(qparams.scale[0]));
+          built.quantizeAttributes.emplace_back("zero_point",
+                                                Attribute::integer(qparams.zeroPoint[0]));
+        } else {
+          built.quantizeOp = lookupOp("aten::quantize_per_channel");
+          built.quantizeAttributes.emplace_back("scales", Attribute::floatList(qparams.scale));
+          built.quantizeAttributes.emplace_back("zero_points",
+                                                Attribute::intList(qparams.zeroPoint));
+          built.quantizeAttributes.emplace_back("axis",
+                                                Attribute::integer(channelAxis(spec, type)));
+        }
+        built.quantizeAttributes.emplace_back("dtype",
+                                              Attribute::string(stockDTypeName(spec).str()));
+        built.dequantizeOp = atenDequantize;
       } else {
-        op = "aten::quantize_per_channel";
-        attributes.emplace_back("scales", Attribute::floatList(qparams.scale));
-        attributes.emplace_back("zero_points", Attribute::intList(qparams.zeroPoint));
-        attributes.emplace_back("axis", Attribute::integer(channelAxis(spec, type)));
+        built.quantizeOp = quantizeOp;
+        built.quantizeAttributes = qdqAttributes(spec, qparams, *qparamShape, type);
+        built.dequantizeOp = dequantizeOp;
+        built.dequantizeAttributes = built.quantizeAttributes;
       }
-      attributes.emplace_back("dtype", Attribute::string(stockDTypeName(spec).str()));
-      Node *quantize = createLike(graph, *node, op, {input}, withElement(type, *codeType),
-                                  std::move(attributes));
-      replacement =
-          createLike(graph, *node, "aten::dequantize", {quantize->result(0)}, type, {})->result(0);
-    } else {
-      AttributeDict attributes = qdqAttributes(spec, qparams, *qparamShape, type);
-      Node *quantize = createLike(graph, *node, "qfx.quantize", {input},
-                                  withElement(type, *codeType), attributes);
-      replacement = createLike(graph, *node, "qfx.dequantize", {quantize->result(0)}, type,
-                               std::move(attributes))
-                        ->result(0);
+      if (qparamsAttribute && qparamsAttribute->isDict()) {
+        built.retainedQParams = *qparamsAttribute;
+        plan = &(plans[{specOf[i], &built.retainedQParams.getDict()}] = std::move(built));
+      } else {
+        plans.erase({specOf[i], nullptr});
+        plan = &(plans[{specOf[i], nullptr}] = std::move(built));
+      }
     }
+
+    Node *quantize = createLike(graph, *node, plan->quantizeOp, {input},
+                                withElement(type, *codeType), plan->quantizeAttributes);
+    Value *replacement = createLike(graph, *node, plan->dequantizeOp, {quantize->result(0)}, type,
+                                    plan->dequantizeAttributes)
+                             ->result(0);
     node->result(0)->replaceAllUsesWith(replacement);
     graph.erase(node);
   }

@@ -24,7 +24,9 @@
 #include "llvm/ADT/StringRef.h"
 #include "llvm/Support/Error.h"
 
+#include <algorithm>
 #include <cstdint>
+#include <optional>
 #include <string>
 #include <vector>
 
@@ -77,6 +79,16 @@ public:
   llvm::Expected<uint32_t> intern(const Attribute &dictionary);
   /// The id of `spec`.
   uint32_t intern(const QuantizationSpec &spec);
+  /// The id of a dictionary whose storage this table has seen (a copy of
+  /// one interned before); nullopt otherwise. One hash lookup, no parsing.
+  std::optional<uint32_t> find(const Attribute &dictionary) const {
+    if (!dictionary.isDict())
+      return std::nullopt;
+    auto found = byStorage_.find(&dictionary.getDict());
+    if (found == byStorage_.end())
+      return std::nullopt;
+    return found->second;
+  }
 
   const QuantizationSpec &spec(uint32_t id) const { return specs_[id]; }
   /// The compact form, toAttribute({omitDefaults = true}).
@@ -124,6 +136,34 @@ llvm::Expected<std::vector<int64_t>> qparamShapeOf(const QuantizationSpec &spec,
 int64_t productOf(llvm::ArrayRef<int64_t> dims);
 
 inline bool isFakeQuant(const Node &node) { return node.op().role == OpRole::FakeQuant; }
+
+/// Per-node data in a vector indexed by Node::id(). Ids are unique and
+/// increase in creation order, so lookups cost an index instead of a hash
+/// (on million-node graphs hash maps keyed by node were the passes' main
+/// cost). The vector grows on demand, so no extra walk over the graph is
+/// needed to size it; nodes never written read as the default value.
+template <typename T> class NodeMap {
+public:
+  explicit NodeMap(T defaultValue = T()) : default_(defaultValue) {}
+  void clear(T defaultValue) {
+    data_.clear();
+    default_ = defaultValue;
+  }
+  void reserve(size_t size) { data_.reserve(size); }
+  T &operator[](const Node *node) {
+    uint64_t id = node->id();
+    if (id >= data_.size())
+      data_.resize(std::max<size_t>(id + 1, data_.size() + data_.size() / 2), default_);
+    return data_[id];
+  }
+  T lookup(const Node *node) const {
+    return node->id() < data_.size() ? data_[node->id()] : default_;
+  }
+
+private:
+  std::vector<T> data_;
+  T default_;
+};
 
 /// The string of an llvm::Error (consumed).
 std::string errorText(llvm::Error error);

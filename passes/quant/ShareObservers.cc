@@ -79,6 +79,9 @@ enum class Tag : uint8_t { None, Affine, Symmetric };
 
 struct Item {
   Node *node;
+  /// The operand (edges) or result 0 (outputs): kept here so later phases
+  /// need not touch the node again.
+  Value *value;
   /// Operand index, or -1 for the output.
   int32_t operand;
   /// `{shared_with = k}`: k; -1 for a spec entry.
@@ -94,15 +97,14 @@ struct Item {
   bool isSpec() const { return sharedWith < 0; }
 };
 
-/// What makes two specs compatible, as one comparable value.
-struct CompatKey {
-  uint32_t specId = 0; // exact mode
-  QuantDType dtype = QuantDType::Int8;
-  double quantMin = 0, quantMax = 0;
-  Tag tag = Tag::None;
-  bool operator==(const CompatKey &other) const {
-    return specId == other.specId && dtype == other.dtype && quantMin == other.quantMin &&
-           quantMax == other.quantMax && tag == other.tag;
+/// What makes two specs compatible in reference mode, as one comparable value.
+struct ReferenceKey {
+  QuantDType dtype;
+  double quantMin, quantMax;
+  Tag tag;
+  bool operator==(const ReferenceKey &other) const {
+    return dtype == other.dtype && quantMin == other.quantMin && quantMax == other.quantMax &&
+           tag == other.tag;
   }
 };
 
@@ -162,11 +164,11 @@ private:
 
   /// Item of operand `operand` (-1: the output) of an annotated node, or -1.
   int32_t itemAt(const Node *node, int32_t operand) const {
-    auto found = slotBase_.find(node);
-    if (found == slotBase_.end())
+    uint32_t base = slotBase_.lookup(node);
+    if (base == kNoSlots)
       return -1;
     uint32_t slot = operand < 0 ? node->numOperands() : static_cast<uint32_t>(operand);
-    return slots_[found->second + slot];
+    return slots_[base + slot];
   }
 
   /// The observer item a consumer of `value` sees upstream: the producer's
@@ -176,25 +178,30 @@ private:
     if (!value->isResult() || value->resultIndex() != 0)
       return -1;
     const Node *producer = value->producer();
-    if (slotBase_.count(producer))
+    if (slotBase_.lookup(producer) != kNoSlots)
       return itemAt(producer, -1);
-    auto alias = transparent_.find(producer);
-    return alias == transparent_.end() ? -1 : alias->second;
+    int32_t alias = transparent_.lookup(producer);
+    return alias == kNotTransparent ? -1 : alias;
   }
 
-  CompatKey keyOf(uint32_t item) const {
+  /// Items of one compatibility class may share: in exact mode the class
+  /// is the spec id; in reference mode one per distinct (dtype, quant range,
+  /// tag), numbered on first sight (there are a handful).
+  uint32_t compatClass(uint32_t item) {
     const Item &it = items_[item];
-    CompatKey key;
-    if (exact_) {
-      key.specId = it.specId;
-      return key;
-    }
+    if (exact_)
+      return it.specId;
+    uint64_t cacheKey = uint64_t(it.specId) << 2 | static_cast<uint64_t>(it.tag);
+    auto cached = classCache_.find(cacheKey);
+    if (cached != classCache_.end())
+      return cached->second;
     const QuantizationSpec &spec = specs_.spec(it.specId);
-    key.dtype = spec.dtype();
-    key.quantMin = spec.quantMin();
-    key.quantMax = spec.quantMax();
-    key.tag = it.tag;
-    return key;
+    ReferenceKey key{spec.dtype(), spec.quantMin(), spec.quantMax(), it.tag};
+    uint32_t id = static_cast<uint32_t>(llvm::find(referenceKeys_, key) - referenceKeys_.begin());
+    if (id == referenceKeys_.size())
+      referenceKeys_.push_back(key);
+    classCache_[cacheKey] = id;
+    return id;
   }
 
   static Tag intrinsicTag(const OpInfo &op) {
@@ -214,10 +221,20 @@ private:
   const Pass &pass_;
   bool exact_, sameScale_, fixedQParams_;
 
-  std::vector<Node *> nodes_;
-  llvm::DenseMap<const Node *, uint32_t> slotBase_;
+  static constexpr uint32_t kNoSlots = UINT32_MAX;
+  static constexpr int32_t kNotTransparent = -2;
+
+  /// Annotated nodes in graph order; the nodes the op-based rules apply
+  /// to, gathered during the one walk over the graph.
+  std::vector<Node *> annotated_, forcedSharing_, channelAltering_;
+  /// First slot of an annotated node in slots_ (its operands, then its
+  /// output); kNoSlots for other nodes.
+  NodeMap<uint32_t> slotBase_{kNoSlots};
   std::vector<int32_t> slots_;
-  llvm::DenseMap<const Node *, int32_t> transparent_;
+  /// For transparent SameScale nodes: the upstream item (or -1).
+  NodeMap<int32_t> transparent_{kNotTransparent};
+  llvm::DenseMap<uint64_t, uint32_t> classCache_;
+  std::vector<ReferenceKey> referenceKeys_;
   std::vector<Item> items_;
   UnionFind unionFind_;
   SpecTable specs_;
@@ -231,9 +248,13 @@ bool isQuantizableType(const Type &type) {
 
 bool Grouping::collectItems() {
   bool ok = true;
-  nodes_.reserve(graph_.numNodes());
+  items_.reserve(graph_.numNodes() * 2);
+  slots_.reserve(graph_.numNodes() * 3);
+  slotBase_.reserve(graph_.numNodes());
   for (Node *node : graph_.nodes()) {
-    nodes_.push_back(node);
+    const OpInfo &op = node->op();
+    if (op.has(optrait::ChannelAltering) && node->numOperands() > 0 && node->numResults() > 0)
+      channelAltering_.push_back(node);
     const QuantAnnotation *quant = node->quant();
     if (!quant) {
       // An unannotated SameScale op with one tensor input passes its input's
@@ -254,6 +275,9 @@ bool Grouping::collectItems() {
                            " input entries for " + llvm::Twine(numOperands) + " operands");
       continue;
     }
+    annotated_.push_back(node);
+    if (isSameScaleShared(op))
+      forcedSharing_.push_back(node);
     uint32_t base = static_cast<uint32_t>(slots_.size());
     slotBase_[node] = base;
     slots_.resize(base + numOperands + 1, -1);
@@ -261,6 +285,21 @@ bool Grouping::collectItems() {
     for (unsigned slot = 0; slot <= numOperands; ++slot) {
       int32_t operand = slot < numOperands ? static_cast<int32_t>(slot) : -1;
       const Attribute &entry = operand < 0 ? quant->output : quant->inputs[operand];
+      if (entry.isNone())
+        continue;
+      // The common case, a spec dictionary seen before (annotate shares
+      // the storage of equal specs), costs one lookup.
+      if (std::optional<uint32_t> known = specs_.find(entry)) {
+        if (operand >= 0 || node->numResults() > 0) {
+          Value *value = operand < 0 ? node->result(0) : node->operand(operand);
+          if (isQuantizableType(value->type())) {
+            uint32_t index = static_cast<uint32_t>(items_.size());
+            slots_[base + slot] = static_cast<int32_t>(index);
+            items_.push_back(Item{node, value, operand, -1, *known, *known, index});
+            continue;
+          }
+        }
+      }
       std::string where =
           operand < 0 ? std::string("the output") : "operand " + std::to_string(operand);
       llvm::Expected<AnnotationEntry> kind = classifyAnnotationEntry(entry);
@@ -280,7 +319,7 @@ bool Grouping::collectItems() {
                              ", not a floating-point tensor");
         continue;
       }
-      Item item{node, operand, -1, 0, 0, 0};
+      Item item{node, operand < 0 ? node->result(0) : node->operand(operand), operand, -1, 0, 0, 0};
       if (kind->isShared()) {
         int64_t target = kind->sharedWith;
         if (target < 0 || target >= static_cast<int64_t>(numOperands) || target == operand) {
@@ -378,14 +417,14 @@ void Grouping::propagateTagsAndFixedRanges() {
   // producer's phase-1 set, which belongs to an earlier node.
   std::vector<int32_t> rewriteFrom(fixedQParams_ ? items_.size() : 0, -1);
   std::vector<uint32_t> rewriteTo(fixedQParams_ ? items_.size() : 0, 0);
-  for (Node *node : nodes_) {
-    auto base = slotBase_.find(node);
-    if (base == slotBase_.end())
+  for (Node *node : annotated_) {
+    uint32_t base = slotBase_.lookup(node);
+    if (base == kNoSlots)
       continue;
     unsigned numOperands = node->numOperands();
     // Spec entries of the edges: pushed from upstream.
     for (unsigned k = 0; k < numOperands; ++k) {
-      int32_t e = slots_[base->second + k];
+      int32_t e = slots_[base + k];
       if (e < 0 || !items_[e].isSpec())
         continue;
       int32_t upstream = upstreamItem(node->operand(k));
@@ -401,7 +440,7 @@ void Grouping::propagateTagsAndFixedRanges() {
       }
     }
     // The output's own spec entry: the op decides.
-    int32_t out = slots_[base->second + numOperands];
+    int32_t out = slots_[base + numOperands];
     if (out >= 0 && items_[out].isSpec()) {
       const OpInfo &op = node->op();
       items_[out].tag = intrinsicTag(op);
@@ -417,7 +456,7 @@ void Grouping::propagateTagsAndFixedRanges() {
     }
     // Shared entries follow their set's spec entry (an edge of this node).
     for (unsigned k = 0; k <= numOperands; ++k) {
-      int32_t s = slots_[base->second + k];
+      int32_t s = slots_[base + k];
       if (s < 0 || items_[s].isSpec())
         continue;
       const Item &origin = items_[items_[s].origin];
@@ -428,15 +467,11 @@ void Grouping::propagateTagsAndFixedRanges() {
 }
 
 void Grouping::mergeForcedSharing() {
-  for (Node *node : nodes_) {
-    if (!isSameScaleShared(node->op()))
-      continue;
-    auto base = slotBase_.find(node);
-    if (base == slotBase_.end())
-      continue;
+  for (Node *node : forcedSharing_) {
+    uint32_t base = slotBase_.lookup(node);
     int32_t first = -1;
     for (unsigned k = 0; k <= node->numOperands(); ++k) {
-      int32_t item = slots_[base->second + k];
+      int32_t item = slots_[base + k];
       if (item < 0)
         continue;
       if (first < 0)
@@ -448,46 +483,31 @@ void Grouping::mergeForcedSharing() {
 }
 
 void Grouping::mergeAcrossEdges() {
-  llvm::SmallVector<std::pair<CompatKey, uint32_t>, 4> siblings;
-  auto visit = [&](const Value *value) {
-    if (!value->hasUses())
-      return;
-    int32_t upstream = upstreamItem(value);
-    CompatKey upstreamKey;
-    if (upstream >= 0)
-      upstreamKey = keyOf(static_cast<uint32_t>(upstream));
-    siblings.clear();
-    for (const Use &use : value->uses()) {
-      if (use.isGraphOutput())
-        continue;
-      int32_t edge = itemAt(use.user, static_cast<int32_t>(use.operandIndex));
-      if (edge < 0)
-        continue;
-      CompatKey key = keyOf(static_cast<uint32_t>(edge));
-      if (upstream >= 0 && key == upstreamKey)
-        unionFind_.unite(static_cast<uint32_t>(upstream), static_cast<uint32_t>(edge));
-      auto match = llvm::find_if(siblings, [&](const auto &s) { return s.first == key; });
-      if (match != siblings.end())
-        unionFind_.unite(match->second, static_cast<uint32_t>(edge));
-      else
-        siblings.push_back({key, static_cast<uint32_t>(edge)});
+  // Every edge item joins its producer's output item when compatible.
+  // Siblings of one value that are compatible with that output are then
+  // joined through it; the others (and the edges of values without a
+  // quantized producer: graph inputs, parameters, unannotated producers)
+  // meet in a map keyed by (value, compatibility class).
+  llvm::DenseMap<std::pair<const Value *, uint32_t>, uint32_t> siblings;
+  for (uint32_t e = 0; e < items_.size(); ++e) {
+    const Item &edge = items_[e];
+    if (edge.operand < 0)
+      continue;
+    uint32_t cls = compatClass(e);
+    int32_t upstream = upstreamItem(edge.value);
+    if (upstream >= 0 && compatClass(static_cast<uint32_t>(upstream)) == cls) {
+      unionFind_.unite(static_cast<uint32_t>(upstream), e);
+      continue;
     }
-  };
-  for (const Value *input : graph_.inputs())
-    visit(input);
-  for (const Value *parameter : graph_.parameters())
-    visit(parameter);
-  for (const Node *node : nodes_)
-    for (unsigned r = 0; r < node->numResults(); ++r)
-      visit(node->result(r));
+    auto inserted = siblings.try_emplace({edge.value, cls}, e);
+    if (!inserted.second)
+      unionFind_.unite(inserted.first->second, e);
+  }
 }
 
 void Grouping::forcePerTensorAcrossChannelAltering() {
   llvm::DenseSet<uint32_t> forcedRoots;
-  for (Node *node : nodes_) {
-    if (!node->op().has(optrait::ChannelAltering) || node->numOperands() == 0 ||
-        node->numResults() == 0)
-      continue;
+  for (Node *node : channelAltering_) {
     int32_t in = itemAt(node, 0);
     if (in < 0)
       in = upstreamItem(node->operand(0));
@@ -546,29 +566,29 @@ bool Grouping::writeBack() {
     groupOf[i] = group;
   }
   bool changed = false;
-  for (Node *node : nodes_) {
-    auto base = slotBase_.find(node);
-    if (base == slotBase_.end())
-      continue;
+  for (Node *node : annotated_) {
+    uint32_t base = slotBase_.lookup(node);
     QuantAnnotation &quant = node->getOrCreateQuant();
     unsigned numOperands = node->numOperands();
-    std::vector<int64_t> inputGroups(numOperands, -1);
-    int64_t outputGroup = -1;
+    if (quant.inputGroups.size() != numOperands) {
+      quant.inputGroups.assign(numOperands, -1);
+      changed = true;
+    }
     for (unsigned k = 0; k <= numOperands; ++k) {
-      int32_t item = slots_[base->second + k];
+      int32_t item = slots_[base + k];
+      int64_t group = item < 0 ? -1 : groupOf[item];
+      int64_t &slot = k < numOperands ? quant.inputGroups[k] : quant.outputGroup;
+      if (slot != group) {
+        slot = group;
+        changed = true;
+      }
       if (item < 0)
         continue;
       const Item &it = items_[item];
-      (k < numOperands ? inputGroups[k] : outputGroup) = groupOf[item];
       if (it.isSpec() && it.specId != it.writtenSpecId) {
         (k < numOperands ? quant.inputs[k] : quant.output) = specs_.attribute(it.specId);
         changed = true;
       }
-    }
-    if (quant.inputGroups != inputGroups || quant.outputGroup != outputGroup) {
-      quant.inputGroups = std::move(inputGroups);
-      quant.outputGroup = outputGroup;
-      changed = true;
     }
   }
   return changed;
@@ -577,7 +597,9 @@ bool Grouping::writeBack() {
 PassResult Grouping::run() {
   if (!collectItems() || !resolveSharedEntries())
     return PassResult::Failed;
-  propagateTagsAndFixedRanges();
+  // Tags matter only to reference comparison, rewrites only to fixed qparams.
+  if (!exact_ || fixedQParams_)
+    propagateTagsAndFixedRanges();
   mergeForcedSharing();
   mergeAcrossEdges();
   forcePerTensorAcrossChannelAltering();

@@ -11,6 +11,8 @@
 
 #include "runtime/spec/Granularity.h"
 
+#include "llvm/ADT/SmallVector.h"
+
 #include <algorithm>
 #include <cmath>
 #include <cstring>
@@ -43,7 +45,7 @@ llvm::Expected<TensorData> quantizeWithQParams(const TensorData &weight,
     return makeError("weight data holds " + llvm::Twine(weight.bytes.size()) +
                      " bytes, not the f32 elements of its shape");
   // Block extent per dim (the §5.4 block shape): D[d] / numBlocks[d].
-  std::vector<int64_t> block(rank);
+  llvm::SmallVector<int64_t, 6> block(rank);
   for (size_t d = 0; d < rank; ++d) {
     if (qparamShape[d] <= 0 || weight.shape[d] % qparamShape[d] != 0)
       return makeError("qparam shape does not divide the weight shape");
@@ -54,7 +56,7 @@ llvm::Expected<TensorData> quantizeWithQParams(const TensorData &weight,
   const float quantMin = static_cast<float>(spec.quantMin());
   const float quantMax = static_cast<float>(spec.quantMax());
   size_t numBlocks = qparams.scale.size();
-  std::vector<float> inv(numBlocks), quantOffset(numBlocks), floatOffset(numBlocks);
+  llvm::SmallVector<float, 16> inv(numBlocks), quantOffset(numBlocks), floatOffset(numBlocks);
   for (size_t b = 0; b < numBlocks; ++b) {
     float scale = static_cast<float>(qparams.scale[b]);
     inv[b] = 1.0f / scale; // as the kernels (and ATen): multiply by the fp32 reciprocal
@@ -67,30 +69,49 @@ llvm::Expected<TensorData> quantizeWithQParams(const TensorData &weight,
   bool isSigned = spec.quantMin() < 0;
   codes.dtype = isSigned ? DType::I8 : DType::U8;
   codes.bytes.resize(static_cast<size_t>(numel));
-  const uint8_t *in = weight.bytes.data();
+  if (numel == 0)
+    return codes;
 
-  // Walk the elements in row-major order with a multi-index, keeping the
-  // flat block index up to date (O(rank) per carry, O(1) amortized).
-  std::vector<int64_t> index(rank, 0);
-  std::vector<int64_t> blockStride(rank, 1);
-  for (size_t d = rank; d-- > 1;)
-    blockStride[d - 1] = blockStride[d] * qparamShape[d];
-  for (int64_t i = 0; i < numel; ++i) {
-    size_t b = 0;
-    for (size_t d = 0; d < rank; ++d)
-      b += static_cast<size_t>(index[d] / block[d] * blockStride[d]);
-    float x;
-    std::memcpy(&x, in + i * sizeof(float), sizeof(float));
-    if (std::isnan(x))
-      x = 0.0f; // the kernels store NaN as the code of 0.0
-    float q = std::nearbyint((x - floatOffset[b]) * inv[b]) + quantOffset[b];
-    q = std::min(std::max(q, quantMin), quantMax);
-    if (isSigned)
-      codes.bytes[i] = static_cast<uint8_t>(static_cast<int8_t>(q));
-    else
-      codes.bytes[i] = static_cast<uint8_t>(q);
-    for (size_t d = rank; d-- > 0;) {
-      if (++index[d] < weight.shape[d])
+  // Rows along the last dim (a scalar is one row of one element). Each row
+  // starts at a block index computed from its multi-index; along the row
+  // the block advances every `lastBlock` elements, so the inner loop has no
+  // division.
+  llvm::SmallVector<int64_t, 6> shape(weight.shape.begin(), weight.shape.end());
+  llvm::SmallVector<int64_t, 6> blockShape(block.begin(), block.end());
+  llvm::SmallVector<int64_t, 6> blocksPerDim(qparamShape.begin(), qparamShape.end());
+  if (shape.empty()) {
+    shape = {1};
+    blockShape = {1};
+    blocksPerDim = {1};
+  }
+  size_t dims = shape.size();
+  llvm::SmallVector<int64_t, 6> blockStride(dims, 1);
+  for (size_t d = dims - 1; d-- > 0;)
+    blockStride[d] = blockStride[d + 1] * blocksPerDim[d + 1];
+  const int64_t inner = shape[dims - 1], lastBlock = blockShape[dims - 1];
+  const int64_t rows = numel / inner;
+  llvm::SmallVector<int64_t, 6> index(dims, 0);
+  for (int64_t row = 0; row < rows; ++row) {
+    size_t rowBlock = 0;
+    for (size_t d = 0; d + 1 < dims; ++d)
+      rowBlock += static_cast<size_t>(index[d] / blockShape[d] * blockStride[d]);
+    const uint8_t *x = weight.bytes.data() + row * inner * sizeof(float);
+    uint8_t *out = codes.bytes.data() + row * inner;
+    for (int64_t start = 0; start < inner; start += lastBlock) {
+      size_t b = rowBlock + static_cast<size_t>(start / lastBlock);
+      const float scaleInv = inv[b], qo = quantOffset[b], fo = floatOffset[b];
+      for (int64_t i = start, e = std::min(inner, start + lastBlock); i < e; ++i) {
+        float v;
+        std::memcpy(&v, x + i * sizeof(float), sizeof v);
+        if (std::isnan(v))
+          v = 0.0f; // the kernels store NaN as the code of 0.0
+        float q = std::nearbyint((v - fo) * scaleInv) + qo;
+        q = std::min(std::max(q, quantMin), quantMax);
+        out[i] = isSigned ? static_cast<uint8_t>(static_cast<int8_t>(q)) : static_cast<uint8_t>(q);
+      }
+    }
+    for (size_t d = dims - 1; d-- > 0;) {
+      if (++index[d] < shape[d])
         break;
       index[d] = 0;
     }
