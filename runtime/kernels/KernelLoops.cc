@@ -457,6 +457,22 @@ struct PerElementFloat {
 // Runs: one loop per (operation, value type, format kind, qparam source)
 //===----------------------------------------------------------------------===//
 
+#if defined(QFX_KERNELS_AVX2)
+// Eight elements of the integer fake-quant (the vector twin of `one` below).
+template <class S, bool WithMask, bool Stream>
+inline void fakeQuantInt8(const typename S::Storage *x, typename S::Storage *y, uint8_t *mask,
+                          const IntParams8 &p, __m256 qmin, __m256 qmax) {
+  __m256 q = _mm256_mul_ps(_mm256_sub_ps(S::load8(x), p.floatOffset), p.inv);
+  q = _mm256_add_ps(round8(q), p.quantOffset);
+  if constexpr (WithMask)
+    putMask8<Stream>(mask, _mm256_and_ps(_mm256_cmp_ps(q, qmin, _CMP_GE_OQ),
+                                         _mm256_cmp_ps(q, qmax, _CMP_LE_OQ)));
+  q = _mm256_min_ps(qmax, _mm256_max_ps(qmin, q));
+  q = _mm256_add_ps(_mm256_mul_ps(_mm256_sub_ps(q, p.quantOffset), p.scale), p.floatOffset);
+  put8<Stream, S>(y, q);
+}
+#endif
+
 template <class S, bool WithMask, bool Stream, class P>
 void fakeQuantIntRun(const typename S::Storage *x, typename S::Storage *y, uint8_t *mask, int64_t n,
                      P params, float quantMin, float quantMax) {
@@ -473,21 +489,38 @@ void fakeQuantIntRun(const typename S::Storage *x, typename S::Storage *y, uint8
   for (const int64_t head = headLength<Stream, S>(y, n); i < head; ++i)
     one(i);
   const __m256 qmin = _mm256_set1_ps(quantMin), qmax = _mm256_set1_ps(quantMax);
-  for (; i + 8 <= n; i += 8) {
-    const IntParams8 p = params.at8(i);
-    __m256 q = _mm256_mul_ps(_mm256_sub_ps(S::load8(x + i), p.floatOffset), p.inv);
-    q = _mm256_add_ps(round8(q), p.quantOffset);
-    if constexpr (WithMask)
-      putMask8<Stream>(mask + i, _mm256_and_ps(_mm256_cmp_ps(q, qmin, _CMP_GE_OQ),
-                                               _mm256_cmp_ps(q, qmax, _CMP_LE_OQ)));
-    q = _mm256_min_ps(qmax, _mm256_max_ps(qmin, q));
-    q = _mm256_add_ps(_mm256_mul_ps(_mm256_sub_ps(q, p.quantOffset), p.scale), p.floatOffset);
-    put8<Stream, S>(y + i, q);
-  }
+  for (; i + 8 <= n; i += 8)
+    fakeQuantInt8<S, WithMask, Stream>(x + i, y + i, WithMask ? mask + i : nullptr, params.at8(i),
+                                       qmin, qmax);
 #endif
   for (; i < n; ++i)
     one(i);
 }
+
+#if defined(QFX_KERNELS_AVX2)
+// kRowGroup whole rows with the same per-element qparams (channels on the
+// inner dim), column by column: each qparam vector is loaded once for the
+// group instead of once per row. With 4096 channels the qparams of a row
+// (32 KB) no longer fit in L1 next to the streaming data, and re-reading
+// them per row made this layout ~2x slower than per-tensor. The rows stay
+// sequential streams. Needs rowLength % 8 == 0 and, when streaming, aligned
+// rows (the caller checks).
+constexpr int64_t kRowGroup = 4;
+
+template <class S, bool WithMask, bool Stream>
+void fakeQuantIntRowGroup(const typename S::Storage *x, typename S::Storage *y, uint8_t *mask,
+                          int64_t rowLength, PerElementInt params, float quantMin, float quantMax) {
+  const __m256 qmin = _mm256_set1_ps(quantMin), qmax = _mm256_set1_ps(quantMax);
+  for (int64_t i = 0; i < rowLength; i += 8) {
+    const IntParams8 p = params.at8(i);
+    for (int64_t r = 0; r < kRowGroup; ++r) {
+      const int64_t o = r * rowLength + i;
+      fakeQuantInt8<S, WithMask, Stream>(x + o, y + o, WithMask ? mask + o : nullptr, p, qmin,
+                                         qmax);
+    }
+  }
+}
+#endif
 
 template <class S, bool WithMask, bool Stream, class P>
 void fakeQuantFloatRun(const typename S::Storage *x, typename S::Storage *y, uint8_t *mask,
@@ -626,19 +659,24 @@ void backwardRun(const typename S::Storage *g, const uint8_t *mask, typename S::
 // flat range [begin, end): either `count` elements sharing qparam set qIndex
 // (perElement false), or `count` elements using sets qIndex, qIndex+1, ...
 // (perElement true, the row dim has blocks of one element).
+// Qparam index of the start of a row (the last dim); rows are long enough
+// (the layout merges what it can) that these divisions are noise.
+inline int64_t rowQBase(const LoopLayout &layout, int64_t row) {
+  int64_t qRow = 0;
+  for (int d = layout.numDims - 2; d >= 0; --d) {
+    const int64_t index = row % layout.extent[d];
+    row /= layout.extent[d];
+    qRow += index / layout.blockSize[d] * layout.qStride[d];
+  }
+  return qRow;
+}
+
 template <class Fn> void forEachRun(const LoopLayout &layout, int64_t begin, int64_t end, Fn &&fn) {
   const int last = layout.numDims - 1;
   const int64_t rowLength = layout.extent[last], block = layout.blockSize[last];
   int64_t row = begin / rowLength, col = begin % rowLength, pos = begin;
   while (pos < end) {
-    // Qparam index of the row start; rows are long enough (the layout merges
-    // what it can) that these divisions are noise.
-    int64_t qRow = 0, rest = row;
-    for (int d = last - 1; d >= 0; --d) {
-      const int64_t index = rest % layout.extent[d];
-      rest /= layout.extent[d];
-      qRow += index / layout.blockSize[d] * layout.qStride[d];
-    }
+    const int64_t qRow = rowQBase(layout, row);
     const int64_t stop = std::min(rowLength, col + (end - pos));
     if (block == 1) {
       fn(pos, stop - col, qRow + col, true);
@@ -677,14 +715,40 @@ void fakeQuantizeRanges(const LoopJob &job, int64_t begin, int64_t end) {
   auto maskAt = [&](int64_t off) { return WithMask ? mask + off : nullptr; };
   if (job.format == ElementFormat::Int) {
     const float lo = job.quantMin, hi = job.quantMax;
-    forEachRun(job.layout, begin, end, [&](int64_t off, int64_t n, int64_t q, bool perElement) {
-      if (perElement)
-        fakeQuantIntRun<S, WithMask, Stream>(x + off, y + off, maskAt(off), n,
-                                             PerElementInt(job, q), lo, hi);
-      else
-        fakeQuantIntRun<S, WithMask, Stream>(x + off, y + off, maskAt(off), n, UniformInt(job, q),
-                                             lo, hi);
-    });
+    auto runs = [&](int64_t b, int64_t e) {
+      forEachRun(job.layout, b, e, [&](int64_t off, int64_t n, int64_t q, bool perElement) {
+        if (perElement)
+          fakeQuantIntRun<S, WithMask, Stream>(x + off, y + off, maskAt(off), n,
+                                               PerElementInt(job, q), lo, hi);
+        else
+          fakeQuantIntRun<S, WithMask, Stream>(x + off, y + off, maskAt(off), n, UniformInt(job, q),
+                                               lo, hi);
+      });
+    };
+#if defined(QFX_KERNELS_AVX2)
+    const LoopLayout &layout = job.layout;
+    const int64_t rowLength = layout.extent[layout.numDims - 1];
+    const int64_t firstRow = (begin + rowLength - 1) / rowLength, endRow = end / rowLength;
+    if (layout.blockSize[layout.numDims - 1] == 1 && rowLength >= 256 && rowLength % 8 == 0 &&
+        endRow - firstRow >= kRowGroup && headLength<Stream, S>(y + firstRow * rowLength, 8) == 0) {
+      runs(begin, firstRow * rowLength);
+      int64_t row = firstRow;
+      for (; row + kRowGroup <= endRow; row += kRowGroup) {
+        const int64_t q = rowQBase(layout, row), off = row * rowLength;
+        bool sameQParams = true; // every row of the group uses the same channels' qparams
+        for (int64_t r = 1; r < kRowGroup; ++r)
+          sameQParams = sameQParams && rowQBase(layout, row + r) == q;
+        if (sameQParams)
+          fakeQuantIntRowGroup<S, WithMask, Stream>(x + off, y + off, maskAt(off), rowLength,
+                                                    PerElementInt(job, q), lo, hi);
+        else
+          runs(off, off + kRowGroup * rowLength);
+      }
+      runs(row * rowLength, end);
+      return;
+    }
+#endif
+    runs(begin, end);
     return;
   }
   const GridConsts g = makeGrid(job.format);

@@ -224,6 +224,8 @@ TEST(KernelsTest, PerChannelParity) {
       {{2, 64, 3}, 1},    // middle
       {{1, 9, 1, 11}, 3}, // size-1 dims around
       {{301, 129}, 1},    // inner channels, > one grain with several threads
+      {{37, 256}, 1},     // inner channels in groups of 4 rows (+ a leftover row)
+      {{301, 264}, 1},    // the same over several grains (chunks start mid-row)
   };
   forEachIsa([&] {
     for (const ChannelCase &c : cases) {
@@ -712,6 +714,8 @@ TEST(KernelsTest, PerBlockMatchesPerElementReference) {
       {{2, 3, 4, 5, 6}, {2, 1, 2, 5, 3}},
       {{1, 33, 1, 40}, {1, 11, 1, 5}},
       {{256, 512}, {256, 16}}, // several grains
+      {{24, 256}, {6, 256}},   // per-element columns, blocks of 4 rows
+      {{20, 264}, {10, 264}},  // per-element columns, blocks of 2 rows (row groups straddle)
   };
   forEachIsa([&] {
     for (const BlockCase &c : cases) {
