@@ -47,6 +47,7 @@
 
 #include "llvm/ADT/DenseMap.h"
 
+#include <optional>
 #include <vector>
 
 namespace qfx {
@@ -90,6 +91,7 @@ llvm::StringRef stockDTypeName(const QuantizationSpec &spec) {
 AttributeDict qdqAttributes(const QuantizationSpec &spec, const QParamValues &qparams,
                             llvm::ArrayRef<int64_t> qparamShape, const Type &type) {
   AttributeDict attributes;
+  attributes.reserve(8);
   attributes.emplace_back("dtype", Attribute::string(quantDTypeName(spec.dtype()).str()));
   if (spec.isFloatingPoint()) {
     attributes.emplace_back("quant_min", Attribute::floating(spec.quantMin()));
@@ -187,37 +189,34 @@ PassResult LowerToQDQPass::run(Graph &graph, PassContext &context) {
                          "quantized); pass allow-empty=true to accept that");
   }
 
-  // Specs, and the qparams each observer group has somewhere.
+  // Specs are parsed once per distinct dictionary. Qparams of each observer
+  // group are recorded as its fake-quants go by (copies: those fake-quants
+  // are erased on the way); a fake-quant without its own waits for the end
+  // when none of its group came first.
   SpecTable specs;
-  std::vector<uint32_t> specOf(fakeQuants.size());
-  // Copies: the fake-quants they come from are erased on the way.
   llvm::DenseMap<int64_t, Attribute> groupQParams;
-  for (size_t i = 0; i < fakeQuants.size(); ++i) {
-    Node *node = fakeQuants[i];
-    if (node->numOperands() != 1 || node->numResults() != 1)
-      return fail(context, *node, "a fake-quant takes one operand and has one result");
-    const Attribute *spec = node->attribute(fqattr::kSpec);
-    if (!spec)
-      return fail(context, *node, "a fake-quant needs a 'spec' attribute");
-    llvm::Expected<uint32_t> id = specs.intern(*spec);
-    if (!id)
-      return fail(context, *node, "invalid spec: " + errorText(id.takeError()));
-    specOf[i] = *id;
-    const Attribute *group = node->attribute(fqattr::kGroup);
-    const Attribute *qparams = node->attribute(fqattr::kQParams);
-    if (group && group->isInt() && qparams)
-      groupQParams.try_emplace(group->getInt(), *qparams);
-  }
-
+  std::vector<Node *> deferred;
   WeightQuantizer *quantizer = context.getService<WeightQuantizer>();
   const OpInfo *quantizeOp = &opInfo(OpCode::Quantize);
   const OpInfo *dequantizeOp = &opInfo(OpCode::Dequantize);
   const OpInfo *atenDequantize = lookupOp("aten::dequantize");
   llvm::DenseMap<std::pair<uint32_t, const void *>, ActivationPlan> plans;
 
-  for (size_t i = 0; i < fakeQuants.size(); ++i) {
-    Node *node = fakeQuants[i];
-    const QuantizationSpec &spec = specs.spec(specOf[i]);
+  // Lowers one fake-quant; with `mayDefer`, one that has no qparams yet is
+  // put aside instead (its group's may come later).
+  auto lower = [&](Node *node, bool mayDefer) -> PassResult {
+    if (node->numOperands() != 1 || node->numResults() != 1)
+      return fail(context, *node, "a fake-quant takes one operand and has one result");
+    const Attribute *specAttribute = node->attribute(fqattr::kSpec);
+    if (!specAttribute)
+      return fail(context, *node, "a fake-quant needs a 'spec' attribute");
+    std::optional<uint32_t> known = specs.find(*specAttribute);
+    llvm::Expected<uint32_t> specId = known ? *known : specs.intern(*specAttribute);
+    if (!specId)
+      return fail(context, *node, "invalid spec: " + errorText(specId.takeError()));
+    const QuantizationSpec &spec = specs.spec(*specId);
+    const Attribute *group = node->attribute(fqattr::kGroup);
+    bool hasGroup = group && group->isInt();
     Value *input = node->operand(0);
     const Type &type = input->type();
     bool isWeight = input->isParameter();
@@ -235,17 +234,22 @@ PassResult LowerToQDQPass::run(Graph &graph, PassContext &context) {
 
     // Qparams: own, the group's, or computed from the weight.
     const Attribute *qparamsAttribute = node->attribute(fqattr::kQParams);
-    if (!qparamsAttribute)
-      if (const Attribute *group = node->attribute(fqattr::kGroup); group && group->isInt()) {
-        auto found = groupQParams.find(group->getInt());
-        if (found != groupQParams.end())
-          qparamsAttribute = &found->second;
-      }
+    if (qparamsAttribute && hasGroup)
+      groupQParams.try_emplace(group->getInt(), *qparamsAttribute);
+    if (!qparamsAttribute && hasGroup) {
+      auto found = groupQParams.find(group->getInt());
+      if (found != groupQParams.end())
+        qparamsAttribute = &found->second;
+    }
+    if (!qparamsAttribute && mayDefer && !(isWeight && quantizer && input->data())) {
+      deferred.push_back(node);
+      return PassResult::Unchanged;
+    }
 
     // An activation whose (spec, qparams) was lowered before reuses that plan.
     ActivationPlan *plan = nullptr;
     if (!isWeight && qparamsAttribute && qparamsAttribute->isDict()) {
-      auto found = plans.find({specOf[i], &qparamsAttribute->getDict()});
+      auto found = plans.find({*specId, &qparamsAttribute->getDict()});
       if (found != plans.end() && found->second.qparamShape == *qparamShape &&
           found->second.stock == stock)
         plan = &found->second;
@@ -321,7 +325,7 @@ PassResult LowerToQDQPass::run(Graph &graph, PassContext &context) {
         }
         node->result(0)->replaceAllUsesWith(replacement);
         graph.erase(node);
-        continue;
+        return PassResult::Changed;
       }
 
       ActivationPlan built;
@@ -352,10 +356,10 @@ PassResult LowerToQDQPass::run(Graph &graph, PassContext &context) {
       }
       if (qparamsAttribute && qparamsAttribute->isDict()) {
         built.retainedQParams = *qparamsAttribute;
-        plan = &(plans[{specOf[i], &built.retainedQParams.getDict()}] = std::move(built));
+        plan = &(plans[{*specId, &built.retainedQParams.getDict()}] = std::move(built));
       } else {
-        plans.erase({specOf[i], nullptr});
-        plan = &(plans[{specOf[i], nullptr}] = std::move(built));
+        plans.erase({*specId, nullptr});
+        plan = &(plans[{*specId, nullptr}] = std::move(built));
       }
     }
 
@@ -366,7 +370,15 @@ PassResult LowerToQDQPass::run(Graph &graph, PassContext &context) {
                              ->result(0);
     node->result(0)->replaceAllUsesWith(replacement);
     graph.erase(node);
-  }
+    return PassResult::Changed;
+  };
+
+  for (Node *node : fakeQuants)
+    if (lower(node, /*mayDefer=*/true) == PassResult::Failed)
+      return PassResult::Failed;
+  for (Node *node : deferred)
+    if (lower(node, /*mayDefer=*/false) == PassResult::Failed)
+      return PassResult::Failed;
   return PassResult::Changed;
 }
 
