@@ -19,6 +19,14 @@
 // No FMA is ever formed (-ffp-contract=off, and no -mfma): a fused
 // multiply-add would round differently from ATen.
 //
+// The vector body uses AVX2 intrinsics directly rather than
+// at::vec::Vectorized<float>: the fp8/fp4 grid rounding and encoding work on
+// the float bits with integer shifts, adds and max (not offered on float
+// lanes by 1.13's Vectorized), masks are packed to bytes, the NaN behaviour
+// of every min/max is chosen explicitly, and the TU stays free of ATen
+// headers, whose inline functions would otherwise be compiled once with and
+// once without -mavx2 under the same names.
+//
 //===----------------------------------------------------------------------===//
 #include "runtime/kernels/KernelLoops.h"
 
