@@ -394,7 +394,7 @@ mlir::Attribute exportAttribute(const Attribute &value, llvm::StringRef kind,
   return {};
 }
 
-std::pair<Attribute, std::string> importAttributeExactly(mlir::Attribute attribute) {
+ImportedAttribute importAttributeExactly(mlir::Attribute attribute) {
   mlir::MLIRContext *context = attribute.getContext();
   auto rebuilds = [&](const Attribute &value, llvm::StringRef kind) {
     std::string error;
@@ -403,7 +403,7 @@ std::pair<Attribute, std::string> importAttributeExactly(mlir::Attribute attribu
   std::optional<Attribute> value = importAttribute(attribute);
   if (value) {
     if (rebuilds(*value, ""))
-      return {*value, ""};
+      return {*value, "", std::nullopt};
     std::string kind;
     if (attribute.isa<mlir::IntegerAttr>() && !attribute.isa<mlir::BoolAttr>())
       kind = toText(attribute.cast<mlir::IntegerAttr>().getType());
@@ -414,11 +414,16 @@ std::pair<Attribute, std::string> importAttributeExactly(mlir::Attribute attribu
     else if (auto array = attribute.dyn_cast<mlir::DenseArrayAttr>())
       kind = "array<" + toText(array.getElementType()) + ">";
     if (!kind.empty() && rebuilds(*value, kind))
-      return {*value, kind};
+      return {*value, kind, std::nullopt};
+    // Nested elements that need kinds: keep the value readable and the text
+    // exact.
+    if (attribute.isa<mlir::ArrayAttr, mlir::DictionaryAttr>() &&
+        parseAttributeText(toText(attribute), context) == attribute)
+      return {*value, "", toText(attribute)};
   }
   if (auto type = attribute.dyn_cast<mlir::TypeAttr>())
-    return {Attribute::string(toText(type.getValue())), "type"};
-  return {Attribute::string(toText(attribute)), "attr"};
+    return {Attribute::string(toText(type.getValue())), "type", std::nullopt};
+  return {Attribute::string(toText(attribute)), "attr", std::nullopt};
 }
 
 llvm::StringRef schemaKind(llvm::StringRef opName, llvm::StringRef attributeName) {

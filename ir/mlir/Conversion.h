@@ -51,6 +51,9 @@ namespace mlirattr {
 /// Dictionary: attribute name -> kind (see the file comment), for attributes
 /// whose default conversion back would differ.
 inline constexpr llvm::StringLiteral kKinds = "mlir.kinds";
+/// Dictionary: attribute name -> the MLIR text of an array or dictionary
+/// that value and kind do not rebuild (see ImportedAttribute).
+inline constexpr llvm::StringLiteral kTexts = "mlir.texts";
 /// List of strings, one per result: the MLIR type of a result that no qfx
 /// type expresses exactly ("" for the others).
 inline constexpr llvm::StringLiteral kResultTypes = "mlir.result_types";
@@ -109,8 +112,16 @@ std::optional<Attribute> importAttribute(mlir::Attribute attribute);
 mlir::Attribute exportAttribute(const Attribute &value, llvm::StringRef kind,
                                 mlir::MLIRContext *context, std::string &error);
 
-/// A qfx value and the kind that rebuilds exactly `attribute`.
-std::pair<Attribute, std::string> importAttributeExactly(mlir::Attribute attribute);
+/// An attribute as a node keeps it: the qfx value passes read, the kind that
+/// rebuilds it, or -- for arrays and dictionaries whose elements need kinds
+/// of their own (`[0.5]` is an ArrayAttr, not array<f64>) -- the MLIR text,
+/// used on export as long as the value is unchanged.
+struct ImportedAttribute {
+  Attribute value;
+  std::string kind;
+  std::optional<std::string> text;
+};
+ImportedAttribute importAttributeExactly(mlir::Attribute attribute);
 
 /// The kind an attribute of op `opName` takes when its node does not say
 /// (`mlir.kinds`): what the op's definition demands where that is not the

@@ -65,7 +65,9 @@ private:
   mlir::InFlightDiagnostic error(const Node &node) {
     return mlir::emitError(exportLocation(node, context_));
   }
-  mlir::LogicalResult emitParameter(const Value *parameter);
+  /// Emits `parameter` as a constant; `user` (if any) is the node it is
+  /// emitted for, whose location goes into the constant's.
+  mlir::LogicalResult emitParameter(const Value *parameter, const Node *user = nullptr);
   mlir::LogicalResult emitListedParameters(const Node &node, llvm::StringRef key);
   /// The MLIR value a node operand reads: codes of a qcast are read through
   /// their storage (quant.scast), so an ordinary consumer sees integers.
@@ -121,7 +123,8 @@ mlir::LogicalResult Exporter::build(llvm::ArrayRef<mlir::Value> inputs,
     if (value->isParameter() && !values_.count(value) && failed(emitParameter(value)))
       return mlir::failure();
   for (Value *parameter : graph_.parameters())
-    if (!values_.count(parameter) && failed(emitParameter(parameter)))
+    if (!values_.count(parameter) && !storage_.lookup(parameter) &&
+        failed(emitParameter(parameter)))
       return mlir::failure();
 
   for (Value *value : graph_.outputs()) {
@@ -161,7 +164,7 @@ mlir::LogicalResult Exporter::emitListedParameters(const Node &node, llvm::Strin
   return mlir::success();
 }
 
-mlir::LogicalResult Exporter::emitParameter(const Value *parameter) {
+mlir::LogicalResult Exporter::emitParameter(const Value *parameter, const Node *user) {
   const Attribute *entry = constantEntries_.lookup(parameter->name());
   auto field = [&](llvm::StringRef key) -> const std::string * {
     if (!entry)
@@ -171,8 +174,12 @@ mlir::LogicalResult Exporter::emitParameter(const Value *parameter) {
   };
 
   // Imported constants keep their location; others are named by a NameLoc,
-  // which the importer reads back as the parameter name.
-  mlir::Location location = mlir::NameLoc::get(mlir::StringAttr::get(context_, parameter->name()));
+  // which the importer reads back as the parameter name, around the location
+  // of their first user (where diagnostics about them then point).
+  mlir::Location location =
+      user ? mlir::Location(mlir::NameLoc::get(mlir::StringAttr::get(context_, parameter->name()),
+                                               exportLocation(*user, context_)))
+           : mlir::Location(mlir::NameLoc::get(mlir::StringAttr::get(context_, parameter->name())));
   if (const std::string *text = field("loc"))
     if (mlir::Attribute parsed = mlir::parseAttribute(*text, context_))
       if (auto parsedLocation = parsed.dyn_cast<mlir::LocationAttr>())
@@ -209,7 +216,7 @@ mlir::LogicalResult Exporter::emitParameter(const Value *parameter) {
 }
 
 mlir::FailureOr<mlir::Value> Exporter::operand(const Node &user, const Value *value) {
-  if (!values_.count(value) && value->isParameter() && failed(emitParameter(value)))
+  if (!values_.count(value) && value->isParameter() && failed(emitParameter(value, &user)))
     return mlir::failure();
   mlir::Value mapped = values_.lookup(value);
   if (!mapped) {
@@ -264,9 +271,20 @@ mlir::LogicalResult Exporter::exportGeneric(const Node &node) {
   }
 
   const Attribute *kinds = node.attribute(mlirattr::kKinds);
+  const Attribute *texts = node.attribute(mlirattr::kTexts);
   for (const NamedAttribute &entry : node.attributes()) {
     if (mlirattr::isReserved(entry.first))
       continue;
+    // The MLIR text the importer kept, while the value is what it was.
+    if (const Attribute *text = texts ? texts->lookup(entry.first) : nullptr;
+        text && text->isString()) {
+      mlir::Attribute original = parseAttributeText(text->getString(), context_);
+      std::optional<Attribute> originalValue = original ? importAttribute(original) : std::nullopt;
+      if (originalValue && *originalValue == entry.second) {
+        state.addAttribute(entry.first, original);
+        continue;
+      }
+    }
     llvm::StringRef kind = schemaKind(opName, entry.first);
     if (kinds)
       if (const Attribute *recorded = kinds->lookup(entry.first); recorded && recorded->isString())
@@ -303,8 +321,23 @@ mlir::LogicalResult Exporter::exportWithRegions(const Node &node) {
   // (it has no terminator) and clone the op with the arguments mapped.
   mlir::Block scratch;
   mlir::ParserConfig config(context_, /*verifyAfterParse=*/false);
-  if (mlir::failed(mlir::parseSourceString(text->getString(), &scratch, config)))
-    return error(node) << "the MLIR text of '" << node.opName() << "' does not parse";
+  std::string parseError;
+  {
+    // Parser errors point into the text (a buffer without a name): fold them
+    // into the error about the node. Other diagnostics pass on.
+    mlir::ScopedDiagnosticHandler capture(context_, [&](mlir::Diagnostic &diagnostic) {
+      auto file = diagnostic.getLocation().dyn_cast<mlir::FileLineColLoc>();
+      llvm::StringRef name = file ? file.getFilename().getValue() : "<not a file>";
+      if (!name.empty() && name != "-")
+        return mlir::failure();
+      if (parseError.empty())
+        parseError = diagnostic.str();
+      return mlir::success();
+    });
+    if (mlir::failed(mlir::parseSourceString(text->getString(), &scratch, config)))
+      return error(node) << "the MLIR text of '" << node.opName()
+                         << "' does not parse: " << parseError;
+  }
   auto wrapper =
       llvm::dyn_cast_or_null<mlir::func::FuncOp>(scratch.empty() ? nullptr : &scratch.front());
   mlir::LogicalResult result = mlir::success();
@@ -465,7 +498,8 @@ mlir::FailureOr<mlir::Value> Exporter::storageOf(const Node &user, const Value *
       } else {
         attribute = parseAttributeText("dense_resource<__elided__> : " + toText(type), context_);
       }
-      mlir::Location location = mlir::NameLoc::get(mlir::StringAttr::get(context_, value->name()));
+      mlir::Location location = mlir::NameLoc::get(mlir::StringAttr::get(context_, value->name()),
+                                                   exportLocation(user, context_));
       mlir::OperationState state(location, "arith.constant");
       state.addAttribute("value", attribute);
       state.addTypes(type);

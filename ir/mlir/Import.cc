@@ -282,6 +282,7 @@ mlir::LogicalResult Importer::importOp(mlir::Operation *op) {
 
   AttributeDict attributes;
   AttributeDict kinds;
+  AttributeDict texts;
   for (mlir::NamedAttribute attribute : op->getAttrs()) {
     llvm::StringRef name = attribute.getName().getValue();
     if (mlirattr::isReserved(name))
@@ -304,13 +305,16 @@ mlir::LogicalResult Importer::importOp(mlir::Operation *op) {
         continue;
       }
     }
-    auto [value, kind] = importAttributeExactly(attribute.getValue());
+    ImportedAttribute imported = importAttributeExactly(attribute.getValue());
     // Record the kind only when the exporter's own choice (the op's schema
     // kind) would not rebuild the attribute; an explicit "" overrides it.
     std::string why;
-    if (exportAttribute(value, schemaKind(qfxName, name), op->getContext(), why) !=
-        attribute.getValue())
-      kinds.emplace_back(name.str(), Attribute::string(kind));
+    if (imported.text)
+      texts.emplace_back(name.str(), Attribute::string(*imported.text));
+    else if (exportAttribute(imported.value, schemaKind(qfxName, name), op->getContext(), why) !=
+             attribute.getValue())
+      kinds.emplace_back(name.str(), Attribute::string(imported.kind));
+    Attribute value = std::move(imported.value);
     attributes.emplace_back(name.str(), std::move(value));
   }
   // setModule above may have set the type before the NameLoc gave the path.
@@ -321,6 +325,8 @@ mlir::LogicalResult Importer::importOp(mlir::Operation *op) {
     node->setModule(node->source().modulePath, moduleType);
   if (!kinds.empty())
     reserved.emplace_back(mlirattr::kKinds, Attribute::dict(std::move(kinds)));
+  if (!texts.empty())
+    reserved.emplace_back(mlirattr::kTexts, Attribute::dict(std::move(texts)));
   if (anyTypeText)
     reserved.emplace_back(mlirattr::kResultTypes, Attribute::list(std::move(resultTypeTexts)));
   node->setAttributes(std::move(attributes));

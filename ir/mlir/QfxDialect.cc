@@ -12,6 +12,7 @@
 //===----------------------------------------------------------------------===//
 #include "ir/mlir/QfxDialect.h"
 
+#include "ir/Attribute.h"
 #include "ir/mlir/Bridge.h"
 #include "ir/mlir/Conversion.h"
 #include "runtime/spec/QuantTypes.h"
@@ -74,6 +75,14 @@ std::optional<double> numberOf(mlir::Attribute attribute) {
   return std::nullopt;
 }
 
+/// A bound or scale as people write it: integers without a fraction, other
+/// values in the shortest exact spelling.
+std::string number(double value) {
+  if (std::isfinite(value) && value == std::floor(value) && std::fabs(value) < 1e15)
+    return std::to_string(static_cast<int64_t>(value));
+  return formatFloat(value);
+}
+
 /// The checks quantize and dequantize share; `floatType` is the tensor of
 /// real values, `codeType` that of the codes.
 template <typename OpT>
@@ -107,8 +116,8 @@ LogicalResult verifyQParams(OpT op, mlir::Type floatType, mlir::Type codeType) {
   QuantRange full = quantRange(*dtype, QScheme::Asymmetric);
   if (*quantMin < full.min || *quantMax > full.max)
     return op.emitOpError("[quant_min, quant_max] = [")
-           << *quantMin << ", " << *quantMax << "] exceeds the range of " << op.getDtype() << " ["
-           << full.min << ", " << full.max << "]";
+           << number(*quantMin) << ", " << number(*quantMax) << "] exceeds the range of "
+           << op.getDtype() << " [" << number(full.min) << ", " << number(full.max) << "]";
 
   // qparam_shape tiles the tensor: one qparam per block.
   ArrayRef<int64_t> qparamShape = op.getQparamShape();
@@ -132,7 +141,7 @@ LogicalResult verifyQParams(OpT op, mlir::Type floatType, mlir::Type codeType) {
            << numQParams << " scales (the product of qparam_shape), found " << scales.size();
   for (double scale : scales)
     if (!(scale > 0) || !std::isfinite(scale))
-      return op.emitOpError("scales must be positive and finite, found ") << scale;
+      return op.emitOpError("scales must be positive and finite, found ") << number(scale);
   if (std::optional<StringRef> scaleDType = op.getScaleDtype()) {
     if (*scaleDType != "float8_e8m0fnu")
       return op.emitOpError("scale_dtype must be \"float8_e8m0fnu\", found \"")
@@ -140,7 +149,7 @@ LogicalResult verifyQParams(OpT op, mlir::Type floatType, mlir::Type codeType) {
     for (double scale : scales) {
       int exponent = 0;
       if (std::frexp(scale, &exponent) != 0.5)
-        return op.emitOpError("e8m0 scales must be powers of two, found ") << scale;
+        return op.emitOpError("e8m0 scales must be powers of two, found ") << number(scale);
     }
   }
 
@@ -156,8 +165,9 @@ LogicalResult verifyQParams(OpT op, mlir::Type floatType, mlir::Type codeType) {
              << scales.size() << "), found " << zeroPoint->size();
     for (int64_t value : *zeroPoint)
       if (value < *quantMin || value > *quantMax)
-        return op.emitOpError("zero point ") << value << " is outside [quant_min, quant_max] = ["
-                                             << *quantMin << ", " << *quantMax << "]";
+        return op.emitOpError("zero point ")
+               << value << " is outside [quant_min, quant_max] = [" << number(*quantMin) << ", "
+               << number(*quantMax) << "]";
   }
   if (minval) {
     if (minval->size() != scales.size())
@@ -165,7 +175,7 @@ LogicalResult verifyQParams(OpT op, mlir::Type floatType, mlir::Type codeType) {
              << scales.size() << "), found " << minval->size();
     for (double value : *minval)
       if (!std::isfinite(value))
-        return op.emitOpError("minval must be finite, found ") << value;
+        return op.emitOpError("minval must be finite, found ") << number(value);
   }
 
   if (IntegerAttr axisAttr = op.getAxisAttr()) {
