@@ -18,14 +18,17 @@
 
 // CHECK-LABEL: func.func @unknown_ops
 // CHECK:         "foo.bar"(%{{.*}}, %arg1) {t = f16, u, x = #foo.attr<1>, y = 3 : i32, z = [1, 2]} : (tensor<2x3xf32>, i32) -> !foo.type
-// CHECK:         "foo.sink"(%{{.*}}) : (!foo.type) -> ()
+// CHECK:         "foo.sink"(%{{.*}}) {d = {a = [1.000000e+00], b = 2 : i32}, w = [5.000000e-01]} : (!foo.type) -> ()
 // GRAPH-LABEL: graph @unknown_ops(%arg0: tensor<2x3xf32>, %arg1: any) {
 // GRAPH:         %1 = foo.bar(%0, %arg1) {t = "f16", u = none, x = "#foo.attr<1>", y = 3, z = [1, 2], mlir.loc = "loc(fused[\"a.py\":1:1, \"b.py\":2:2])", mlir.kinds = {t = "type", x = "attr", y = "i32", z = "list"}, mlir.result_types = ["!foo.type"]} : any loc("a.py":1:1)
-// GRAPH-NEXT:    foo.sink(%1)
+// An ArrayAttr of floats (not array<f64>) has kind "list"; a dictionary whose
+// entries need kinds of their own keeps its MLIR text beside the value passes
+// read.
+// GRAPH-NEXT:    foo.sink(%1) {d = {a = [1.0], b = 2}, w = [0.5], mlir.loc = "{{.*}}", mlir.kinds = {w = "list"}, mlir.texts = {d = "{a = [1.000000e+00], b = 2 : i32}"}}
 func.func @unknown_ops(%arg0: tensor<2x3xf32>, %arg1: i32) -> (tensor<2x3xf32>, i32) attributes {foo.entry, llvm.emit_c_interface} {
   %a = "tosa.add"(%arg0, %arg0) : (tensor<2x3xf32>, tensor<2x3xf32>) -> tensor<2x3xf32> loc("layer1"("m.py":3:4))
   %r = "foo.bar"(%a, %arg1) {x = #foo.attr<1>, y = 3 : i32, z = [1, 2], t = f16, u} : (tensor<2x3xf32>, i32) -> !foo.type loc(fused["a.py":1:1, "b.py":2:2])
-  "foo.sink"(%r) : (!foo.type) -> () loc(callsite("f"("x.py":1:2) at "y.py":3:4))
+  "foo.sink"(%r) {d = {a = [1.0], b = 2 : i32}, w = [0.5]} : (!foo.type) -> () loc(callsite("f"("x.py":1:2) at "y.py":3:4))
   %m:2 = "foo.multi"(%a) : (tensor<2x3xf32>) -> (tensor<2x3xf32>, tensor<6xi8>) loc(unknown)
   return %m#0, %arg1 : tensor<2x3xf32>, i32
 }
