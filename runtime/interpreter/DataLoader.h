@@ -13,8 +13,10 @@
 //    a K-input model, .npy files are taken K at a time (K consecutive names
 //    form one batch);
 //  - synthetic data: random normal tensors shaped like the graph inputs (a
-//    dynamic dim becomes 1; integer inputs are 0/1), from a fixed seed, for
-//    when the user has no data at hand.
+//    dynamic dim becomes 1; integer inputs are 0/1), from a fixed seed (mixed
+//    with a constant, so the data never replays another generator seeded
+//    with the same number, such as a model's random weights), for when the
+//    user has no data at hand.
 // Bad files (truncated, not a tensor, unsupported dtype) give errors naming
 // the file and what was expected; the interpreter checks shapes and dtypes
 // against the graph when the batch runs.
