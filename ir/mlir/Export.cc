@@ -173,13 +173,12 @@ mlir::LogicalResult Exporter::emitParameter(const Value *parameter, const Node *
     return value && value->isString() ? &value->getString() : nullptr;
   };
 
-  // Imported constants keep their location; others are named by a NameLoc,
-  // which the importer reads back as the parameter name, around the location
-  // of their first user (where diagnostics about them then point).
+  // Imported constants keep their location; others take that of their
+  // first user (where diagnostics about them then point) and are named by a
+  // `qfx.name` attribute, which the importer reads back as the parameter name
+  // and which, unlike a location, shows in MLIR printed without debug info.
   mlir::Location location =
-      user ? mlir::Location(mlir::NameLoc::get(mlir::StringAttr::get(context_, parameter->name()),
-                                               exportLocation(*user, context_)))
-           : mlir::Location(mlir::NameLoc::get(mlir::StringAttr::get(context_, parameter->name())));
+      user ? exportLocation(*user, context_) : mlir::Location(mlir::UnknownLoc::get(context_));
   if (const std::string *text = field("loc"))
     if (mlir::Attribute parsed = mlir::parseAttribute(*text, context_))
       if (auto parsedLocation = parsed.dyn_cast<mlir::LocationAttr>())
@@ -205,6 +204,8 @@ mlir::LogicalResult Exporter::emitParameter(const Value *parameter, const Node *
   const std::string *opName = field("op");
   mlir::OperationState state(location, opName ? llvm::StringRef(*opName) : "arith.constant");
   state.addAttribute("value", value);
+  if (!entry)
+    state.addAttribute(kNameAttrName, mlir::StringAttr::get(context_, parameter->name()));
   if (const std::string *attrs = field("attrs"))
     if (auto dictionary =
             parseAttributeText(*attrs, context_).dyn_cast_or_null<mlir::DictionaryAttr>())
@@ -498,10 +499,9 @@ mlir::FailureOr<mlir::Value> Exporter::storageOf(const Node &user, const Value *
       } else {
         attribute = parseAttributeText("dense_resource<__elided__> : " + toText(type), context_);
       }
-      mlir::Location location = mlir::NameLoc::get(mlir::StringAttr::get(context_, value->name()),
-                                                   exportLocation(user, context_));
-      mlir::OperationState state(location, "arith.constant");
+      mlir::OperationState state(exportLocation(user, context_), "arith.constant");
       state.addAttribute("value", attribute);
+      state.addAttribute(kNameAttrName, mlir::StringAttr::get(context_, value->name()));
       state.addTypes(type);
       view = builder_.create(state)->getResult(0);
     }

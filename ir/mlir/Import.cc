@@ -131,7 +131,18 @@ std::unique_ptr<Graph> Importer::run() {
 std::string Importer::stateName(mlir::Value constant) const {
   mlir::Operation *user = nullptr;
   llvm::StringRef role;
+  // A weight may reach its op through the fake-quant an earlier qfx pass
+  // put on it.
+  llvm::SmallVector<mlir::OpOperand *, 4> uses;
   for (mlir::OpOperand &use : constant.getUses()) {
+    if (use.getOwner()->getName().getStringRef() == "qfx.fake_quant")
+      for (mlir::OpOperand &next : use.getOwner()->getResult(0).getUses())
+        uses.push_back(&next);
+    else
+      uses.push_back(&use);
+  }
+  for (mlir::OpOperand *usePointer : uses) {
+    mlir::OpOperand &use = *usePointer;
     mlir::Operation *owner = use.getOwner();
     auto prefix = statePrefixes_.find(owner);
     if (prefix == statePrefixes_.end() || (user && user->isBeforeInBlock(owner)))
