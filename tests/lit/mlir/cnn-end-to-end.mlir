@@ -24,19 +24,19 @@
 
 // W8-LABEL: func.func @cnn(%arg0: tensor<1x8x8x3xf32>) -> tensor<1x10xf32>
 // W8-NOT:     tensor<4x3x3x3xf32>}
-// W8:         %[[C1:.*]] = arith.constant dense<"0x{{[0-9A-F]+}}"> : tensor<4x3x3x3xi8>
+// W8:         %[[C1:.*]] = arith.constant {qfx.name = "conv1.weight_quantized"} dense<"0x{{[0-9A-F]+}}"> : tensor<4x3x3x3xi8>
 // W8-NEXT:    %[[S1:.*]] = "quant.scast"(%[[C1]]) : (tensor<4x3x3x3xi8>) -> tensor<4x3x3x3x!quant.uniform<i8:f32:0, {0.0075843138620257378,0.0055529410019516945,0.0071607842110097408,0.0057176467962563038}>>
 // W8-NEXT:    %[[W1:.*]] = "quant.dcast"(%[[S1]])
 // W8:         "tosa.conv2d"(%arg0, %[[W1]],
-// W8:         %[[CD:.*]] = arith.constant dense<{{.*}}> : tensor<3x3x4x1xi8>
+// W8:         %[[CD:.*]] = arith.constant {qfx.name = "dw.weight_quantized"} dense<{{.*}}> : tensor<3x3x4x1xi8>
 // W8-NEXT:    %[[SD:.*]] = "quant.scast"(%[[CD]]) : (tensor<3x3x4x1xi8>) -> tensor<3x3x4x1x!quant.uniform<i8:f32:2, {{.*}}>>
 // W8-NEXT:    %[[WD:.*]] = "quant.dcast"(%[[SD]])
 // W8-NEXT:    "tosa.depthwise_conv2d"(%{{.*}}, %[[WD]],
-// W8:         %[[C2:.*]] = arith.constant dense<{{\[\[\[\[}}-127, 68, -52, -111]]], {{\[\[\[}}-6, -77, -34, -128]]], {{.*}}> : tensor<8x1x1x4xi8>
+// W8:         %[[C2:.*]] = arith.constant {qfx.name = "conv2.weight_quantized"} dense<{{\[\[\[\[}}-127, 68, -52, -111]]], {{\[\[\[}}-6, -77, -34, -128]]], {{.*}}> : tensor<8x1x1x4xi8>
 // W8-NEXT:    %[[S2:.*]] = "quant.scast"(%[[C2]]) : (tensor<8x1x1x4xi8>) -> tensor<8x1x1x4x!quant.uniform<i8:f32:0, {{.*}}>>
 // W8-NEXT:    %[[W2:.*]] = "quant.dcast"(%[[S2]])
 // W8-NEXT:    "tosa.conv2d"(%{{.*}}, %[[W2]],
-// W8:         %[[CF:.*]] = arith.constant dense<{{\[\[}}-128, 85, -53, 102, -106, -16, 81, -71], {{.*}}> : tensor<10x8xi8>
+// W8:         %[[CF:.*]] = arith.constant {qfx.name = "fc.weight_quantized"} dense<{{\[\[}}-128, 85, -53, 102, -106, -16, 81, -71], {{.*}}> : tensor<10x8xi8>
 // W8-NEXT:    %[[SF:.*]] = "quant.scast"(%[[CF]]) : (tensor<10x8xi8>) -> tensor<10x8x!quant.uniform<i8:f32:0, {{.*}}>>
 // W8-NEXT:    %[[WF:.*]] = "quant.dcast"(%[[SF]])
 // W8-NEXT:    %[[FC:.*]] = "tosa.fully_connected"(%{{.*}}, %[[WF]],
@@ -47,7 +47,7 @@
 // MIXED:         "quant.scast"(%{{.*}}) : (tensor<4x3x3x3xi8>) -> tensor<4x3x3x3x!quant.uniform<i8:f32:0,
 // MIXED:         "quant.scast"(%{{.*}}) : (tensor<3x3x4x1xi8>) -> tensor<3x3x4x1x!quant.uniform<i8<-7:7>:f32:2,
 // MIXED:         "qfx.dequantize"(%{{.*}}) {block_shape = array<i64: 2, 1, 1, 4>, dtype = "int4", minval = array<f64: {{.*}}>, qparam_shape = array<i64: 4, 1, 1, 1>, quant_max = 7 : i64, quant_min = -8 : i64, scale = array<f64: {{.*}}>} : (tensor<8x1x1x4xi8>) -> tensor<8x1x1x4xf32>
-// MIXED:         %[[F8:.*]] = arith.constant dense<{{.*}}> : tensor<10x8xf8E4M3FN>
+// MIXED:         %[[F8:.*]] = arith.constant {qfx.name = "fc.weight_quantized"} dense<{{.*}}> : tensor<10x8xf8E4M3FN>
 // MIXED-NEXT:    "qfx.dequantize"(%[[F8]]) {dtype = "float8_e4m3fn", qparam_shape = array<i64: 1, 1>, quant_max = 4.480000e+02 : f64, quant_min = -4.480000e+02 : f64, scale = array<f64: 0.001953125>, scale_dtype = "float8_e8m0fnu"} : (tensor<10x8xf8E4M3FN>) -> tensor<10x8xf32>
 
 // W8A8: cnn.py:10:5: error: pass 'lower-to-qdq' failed on 'qfx.fake_quant' in module 'conv1' at cnn.py:10:5: the fake-quant has no qparams: run calibration or provide qparams

@@ -11,7 +11,7 @@
 // CHECK-LABEL: func.func @fully_connected(%arg0: tensor<2x4xf32>) -> tensor<2x3xf32>
 // CHECK-NEXT:    %[[QX:.*]] = "quant.qcast"(%arg0) : (tensor<2x4xf32>) -> tensor<2x4x!quant.uniform<i8:f32, 5.000000e-01:1>>
 // CHECK-NEXT:    %[[X:.*]] = "quant.dcast"(%[[QX]])
-// CHECK-NEXT:    %[[C:.*]] = arith.constant dense<{{\[\[}}10, -20, 30, -40], [-2, 4, -6, 8], [127, -127, 0, 1]]> : tensor<3x4xi8>
+// CHECK-NEXT:    %[[C:.*]] = arith.constant {qfx.name = "linear0.weight_quantized"} dense<{{\[\[}}10, -20, 30, -40], [-2, 4, -6, 8], [127, -127, 0, 1]]> : tensor<3x4xi8>
 // CHECK-NEXT:    %[[S:.*]] = "quant.scast"(%[[C]]) : (tensor<3x4xi8>) -> tensor<3x4x!quant.uniform<i8<-127:127>:f32:0, {1.000000e-01,5.000000e-01,1.000000e+00}>>
 // CHECK-NEXT:    %[[W:.*]] = "quant.dcast"(%[[S]]) : (tensor<3x4x!quant.uniform<i8<-127:127>:f32:0, {1.000000e-01,5.000000e-01,1.000000e+00}>>) -> tensor<3x4xf32>
 // CHECK-NEXT:    %[[B:.*]] = arith.constant dense<[1.000000e+00, 2.000000e+00, 3.000000e+00]> : tensor<3xf32>
