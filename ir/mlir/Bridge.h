@@ -47,8 +47,9 @@ void registerQfxDialects(mlir::DialectRegistry &registry);
 
 /// Registers the qfx MLIR passes (idempotent):
 ///   qfx-quantize{pipeline="..."}  runs a qfx pipeline on each func.func
-///                                 (default: the quantization pipeline up to
-///                                 deduplicated fake-quants)
+///   qfx-quantize{config=...}      (default: annotate{config=...} and the
+///                                 quantization passes up to deduplicated
+///                                 fake-quants)
 ///   qfx-lower-to-qdq              lowers fake-quants to quantize/dequantize
 ///   qfx-roundtrip                 imports and exports each func.func unchanged
 void registerQfxPasses();

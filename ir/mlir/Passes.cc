@@ -6,6 +6,7 @@
 // function (ir/mlir/Export.h). So any compiler that links //ir/mlir and calls
 // registerQfxPasses() can say
 //   -pass-pipeline='builtin.module(func.func(qfx-quantize{pipeline="annotate{config=w8a8},share-observers,insert-fake-quant,dedup-fake-quant"},qfx-lower-to-qdq))'
+// or, for that default pipeline, `qfx-quantize{config=w8a8}`.
 // Diagnostics of qfx passes arrive as MLIR diagnostics at the op the node came
 // from. A pipeline that does not parse is reported once, when the pass
 // manager initializes the pass, before any function is touched.
@@ -32,10 +33,9 @@
 namespace qfx {
 namespace {
 
-/// The quantization pipeline up to deduplicated fake-quants, what
-/// qfx-quantize runs when not told otherwise.
-constexpr const char *kDefaultQuantizePipeline =
-    "annotate,share-observers,insert-fake-quant,dedup-fake-quant";
+/// The quantization pipeline up to deduplicated fake-quants after annotate,
+/// what qfx-quantize runs when not given a pipeline.
+constexpr const char *kQuantizePipelineTail = "share-observers,insert-fake-quant,dedup-fake-quant";
 
 /// MLIR pass options keep the quotes that protect commas and braces in a
 /// value (`pipeline="a,b{x=1}"`) in LLVM 16; the qfx pipeline is inside them.
@@ -55,6 +55,9 @@ public:
   }
 
   mlir::LogicalResult initialize(mlir::MLIRContext *context) override {
+    if (std::string problem = optionProblem(); !problem.empty())
+      return mlir::emitError(mlir::UnknownLoc::get(context))
+             << "invalid options of '" << this->getArgument() << "': " << problem;
     // Parse once up front, so a typo fails the run before any function is
     // rewritten, with qfx's message (which lists the registered passes).
     DiagnosticEngine diagnostics;
@@ -111,6 +114,8 @@ public:
 
 protected:
   virtual std::string pipeline() const = 0;
+  /// What is wrong with the options, "" when nothing.
+  virtual std::string optionProblem() const { return ""; }
   virtual bool dropReplacedWeights() const { return true; }
 };
 
@@ -122,19 +127,44 @@ public:
 
   llvm::StringRef getArgument() const override { return "qfx-quantize"; }
   llvm::StringRef getDescription() const override {
-    return "Run a qfx pass pipeline (default: annotate, share-observers, insert-fake-quant, "
-           "dedup-fake-quant) on the graph of each function";
+    return "Run a qfx pass pipeline on the graph of each function (default: annotate with the "
+           "given config, share-observers, insert-fake-quant, dedup-fake-quant)";
   }
 
 protected:
-  std::string pipeline() const override { return unquote(pipelineOption); }
+  std::string pipeline() const override {
+    std::string explicitPipeline = unquote(pipelineOption);
+    if (!explicitPipeline.empty())
+      return explicitPipeline;
+    std::string config = unquote(configOption);
+    if (config.empty())
+      return std::string("annotate,") + kQuantizePipelineTail;
+    // Quoted for qfx's pipeline syntax: a file path has punctuation.
+    std::string quoted = "\"";
+    for (char c : config) {
+      if (c == '"' || c == '\\')
+        quoted += '\\';
+      quoted += c;
+    }
+    quoted += '"';
+    return "annotate{config=" + quoted + "}," + kQuantizePipelineTail;
+  }
+  std::string optionProblem() const override {
+    if (!unquote(pipelineOption).empty() && !unquote(configOption).empty())
+      return "give either 'pipeline' or 'config' (the config of the default pipeline's annotate)";
+    return "";
+  }
   bool dropReplacedWeights() const override { return dropReplacedOption; }
 
 private:
   Option<std::string> pipelineOption{
       *this, "pipeline",
-      llvm::cl::desc("The qfx pipeline, as for qfx-opt -p (quote it when it has commas)"),
-      llvm::cl::init(kDefaultQuantizePipeline)};
+      llvm::cl::desc("The qfx pipeline, as for qfx-opt -p (quote it when it has commas); "
+                     "default: annotate, share-observers, insert-fake-quant, dedup-fake-quant")};
+  Option<std::string> configOption{
+      *this, "config",
+      llvm::cl::desc("The quantization config of the default pipeline's annotate: a preset "
+                     "(w8a8, w8, w4, w4_per_block, none) or a YAML/JSON file")};
   Option<bool> dropReplacedOption{
       *this, "drop-replaced-weights",
       llvm::cl::desc("Remove constants the pipeline stopped using (weights it replaced)"),
