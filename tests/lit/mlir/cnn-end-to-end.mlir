@@ -17,6 +17,7 @@
 // RUN: qfx-mlir-opt %s -pass-pipeline='builtin.module(func.func(qfx-quantize{pipeline="annotate{config=%S/Inputs/cnn-weight-schemes.yaml},share-observers,insert-fake-quant,dedup-fake-quant"},qfx-lower-to-qdq))' > %t.mixed.mlir
 // RUN: FileCheck %s --check-prefix=MIXED < %t.mixed.mlir
 // RUN: mlir-opt %t.mixed.mlir --allow-unregistered-dialect > /dev/null
+// RUN: qfx-mlir-opt %s -pass-pipeline='builtin.module(func.func(qfx-quantize{config=%S/Inputs/cnn-weight-schemes.yaml},qfx-lower-to-qdq))' | diff %t.mixed.mlir -
 //
 // Activations need calibration, which MLIR inputs do not have yet: W8A8
 // stops at lowering with a diagnostic at the first activation fake-quant.

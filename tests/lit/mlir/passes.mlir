@@ -8,13 +8,17 @@
 // RUN: qfx-mlir-opt %s --split-input-file -pass-pipeline='builtin.module(func.func(qfx-quantize{pipeline="annotate{config=w8a8},share-observers,insert-fake-quant,dedup-fake-quant"}))' > %t.one
 // RUN: qfx-mlir-opt %s --split-input-file -pass-pipeline='builtin.module(func.func(qfx-quantize{pipeline="annotate{config=w8a8}"},qfx-quantize{pipeline="share-observers"},qfx-quantize{pipeline="insert-fake-quant,dedup-fake-quant"}))' > %t.split
 // RUN: diff %t.one %t.split
+// RUN: qfx-mlir-opt %s --split-input-file -pass-pipeline='builtin.module(func.func(qfx-quantize{config=w8a8}))' | diff %t.one -
+// RUN: qfx-mlir-opt %s --split-input-file -pass-pipeline='builtin.module(func.func(qfx-quantize))' | diff %t.one -
 // RUN: FileCheck %s --check-prefix=FQ < %t.one
 // RUN: mlir-opt --allow-unregistered-dialect %t.one > /dev/null
 // RUN: qfx-mlir-opt %s --split-input-file -pass-pipeline='builtin.module(func.func(qfx-quantize{pipeline="annotate{config=w8a8}"}))' | FileCheck %s --check-prefix=ANNOTATED
 // RUN: not qfx-mlir-opt %s -pass-pipeline='builtin.module(func.func(qfx-quantize{pipeline="canonicalize,nonsense"}))' -o %t.out 2>&1 | FileCheck %s --check-prefix=BAD-PIPELINE
 // RUN: test ! -e %t.out
+// RUN: not qfx-mlir-opt %s -pass-pipeline='builtin.module(func.func(qfx-quantize{config=w8 pipeline=dce}))' 2>&1 | FileCheck %s --check-prefix=BOTH
 
 // BAD-PIPELINE: error: in the qfx pipeline of 'qfx-quantize': unknown pass 'nonsense'; registered passes: annotate, canonicalize, cse, dce,
+// BOTH: error: invalid options of 'qfx-quantize': give either 'pipeline' or 'config' (the config of the default pipeline's annotate)
 
 // canonicalize drops tosa.identity, cse merges the two sigmoids, dce drops the
 // unused tanh.
