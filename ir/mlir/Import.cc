@@ -325,15 +325,11 @@ mlir::LogicalResult Importer::importOp(mlir::Operation *op) {
     else if (exportAttribute(imported.value, schemaKind(qfxName, name), op->getContext(), why) !=
              attribute.getValue())
       kinds.emplace_back(name.str(), Attribute::string(imported.kind));
-    Attribute value = std::move(imported.value);
-    attributes.emplace_back(name.str(), std::move(value));
+    attributes.emplace_back(name.str(), std::move(imported.value));
   }
-  // setModule above may have set the type before the NameLoc gave the path.
-  llvm::StringRef moduleType = node->source().moduleType;
+  // After qfx.module_type: setLocation adds the NameLoc's module path to it.
   AttributeDict reserved;
   setLocation(node, op->getLoc(), reserved);
-  if (!moduleType.empty())
-    node->setModule(node->source().modulePath, moduleType);
   if (!kinds.empty())
     reserved.emplace_back(mlirattr::kKinds, Attribute::dict(std::move(kinds)));
   if (!texts.empty())
