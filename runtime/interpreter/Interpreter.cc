@@ -300,26 +300,247 @@ QuantKernelParams kernelParamsFor(const QuantizationSpec &spec, const QParams &q
 }
 
 ObserverGroup::ObserverGroup(int64_t id, QuantizationSpec spec, QuantTarget target,
-                             std::unique_ptr<QParamsCalculator> calculator)
-    : id_(id), spec_(std::move(spec)), target_(target), calculator_(std::move(calculator)) {
-  kernelParams_ = std::make_unique<QuantKernelParams>(
-      kernelParamsFor(spec_.dtype(), spec_.qformulation(), spec_.quantMin(), spec_.quantMax()));
-}
+                             std::string name, std::unique_ptr<QParamsCalculator> calculator)
+    : id_(id), spec_(std::move(spec)), target_(target), name_(std::move(name)),
+      calculator_(std::move(calculator)) {}
 
 ObserverGroup::~ObserverGroup() = default;
 
-void ObserverGroup::updateKernelParams(const QParams &qparams) {
-  kernelParams_->scale = qparams.scale;
-  kernelParams_->zeroPoint = qparams.zeroPoint;
-  kernelParams_->minVal = qparams.minval;
+llvm::Expected<std::unique_ptr<ObserverGroup>>
+ObserverGroup::create(int64_t id, QuantizationSpec spec, QuantTarget target, std::string name) {
+  llvm::Expected<std::unique_ptr<QParamsCalculator>> calculator =
+      QParamsCalculator::create(spec, target, name);
+  if (!calculator)
+    return calculator.takeError();
+  return std::unique_ptr<ObserverGroup>(
+      new ObserverGroup(id, std::move(spec), target, std::move(name), std::move(*calculator)));
+}
+
+namespace {
+
+/// Whether the fused path computes exactly what the calculator would.
+bool fusedPathApplies(const QuantizationSpec &spec, llvm::StringRef calculatorKey) {
+  return spec.granularity().isPerTensor() && spec.rangeCalculator() == spec_keys::kMinMax &&
+         (calculatorKey == spec_keys::kStatic || calculatorKey == spec_keys::kMovingAverage ||
+          calculatorKey == spec_keys::kGlobalMinMax);
+}
+
+/// Below this many elements a plain loop beats the threaded fused kernel of
+/// runtime/numerics (whose setup costs a few tensor allocations).
+constexpr int64_t kSmallTensor = 1 << 15;
+
+struct MinMax {
+  float min, max;
+  bool finite;
+};
+
+MinMax minMaxOf(const float *data, int64_t size) {
+  float lo = data[0], hi = data[0];
+  // Any NaN or Inf makes x - x NaN; summing those flags keeps the loop
+  // branch-free and vectorizable.
+  float poison = 0;
+  for (int64_t i = 0; i < size; ++i) {
+    float v = data[i];
+    lo = v < lo ? v : lo;
+    hi = v > hi ? v : hi;
+    poison += v - v;
+  }
+  return {lo, hi, poison == 0};
+}
+
+} // namespace
+
+llvm::Error ObserverGroup::observe(const at::Tensor &x) {
+  // Observing the very same unchanged tensor again leaves a static or
+  // global-min/max observer exactly as it is: skip it. That is every
+  // weight in calibration (its fake-quant sees the parameter each batch);
+  // training bumps the version counter, so updated weights are re-observed.
+  // Activations are new tensors every time and are not remembered (that
+  // would keep them alive).
+  llvm::StringRef key = calculatorKey();
+  bool idempotent = target_ == QuantTarget::Weight &&
+                    (key == spec_keys::kStatic || key == spec_keys::kGlobalMinMax);
+  if (idempotent && lastObserved_.defined() && x.defined() &&
+      x.unsafeGetTensorImpl() == lastObserved_.unsafeGetTensorImpl() &&
+      x._version() == lastObservedVersion_ && hasQParams())
+    return llvm::Error::success();
+  if (llvm::Error error = observeUncached(x))
+    return error;
+  if (idempotent && x.defined()) {
+    lastObserved_ = x;
+    lastObservedVersion_ = x._version();
+  }
+  return llvm::Error::success();
+}
+
+llvm::Error ObserverGroup::observeUncached(const at::Tensor &x) {
+  if (!decided_ && x.defined() && x.numel() > 0) {
+    decided_ = true;
+    fused_ = x.scalar_type() == at::kFloat && x.device().is_cpu() &&
+             fusedPathApplies(spec_, calculatorKey());
+  }
+  if (fused_)
+    return observeFused(x);
+  // A group may span tensors of different ranks (flatten's input and output
+  // share one observer). Per-tensor qparams are one number whatever the
+  // rank, so per-tensor groups observe a flat view: the calculator keeps one
+  // qparam shape ([1]) for all of them, and the kernels take a one-element
+  // scale for any rank.
+  at::Tensor observed = x.detach();
+  if (spec_.granularity().isPerTensor() && observed.defined())
+    observed = observed.reshape({-1});
+  llvm::Expected<QParams> qparams = calculator_->observe(observed);
+  if (!qparams)
+    return qparams.takeError();
+  if (calculator_->isInitialized()) {
+    qparams_ = std::move(*qparams);
+    stale_ = false;
+    kernelParams_ = std::make_unique<QuantKernelParams>(kernelParamsFor(spec_, qparams_));
+  }
+  return llvm::Error::success();
+}
+
+llvm::Error ObserverGroup::observeFused(const at::Tensor &x) {
+  if (!x.defined() || !at::isFloatingType(x.scalar_type()))
+    return makeError("observer '" + name_ + "' expects a floating-point tensor");
+  if (x.numel() == 0)
+    return llvm::Error::success();
+  if (x.scalar_type() != at::kFloat)
+    return makeError("observer '" + name_ + "' observed float32 tensors first and now a " +
+                     std::string(c10::toString(x.scalar_type())) +
+                     " one; one observer group observes one dtype");
+  const FloatRange &floatRange = spec_.floatRange();
+  // Both bounds fixed: the first observation decided everything.
+  if (fusedInitialized_ && floatRange.bothSet())
+    return llvm::Error::success();
+  float lo = 0, hi = 0;
+  if (!floatRange.bothSet()) {
+    if (x.is_contiguous() && x.numel() < kSmallTensor) {
+      MinMax range = minMaxOf(x.data_ptr<float>(), x.numel());
+      if (!range.finite) {
+        // Rare: let the numerics library find and describe the first bad
+        // element, exactly as the calculator reports it.
+        llvm::Expected<TensorRange> described = computeMinMax(x.reshape({-1}), {x.numel()}, name_);
+        if (!described)
+          return described.takeError();
+        return makeError("observer '" + name_ + "' saw NaN or Inf in its input");
+      }
+      lo = range.min;
+      hi = range.max;
+    } else {
+      at::Tensor flat = x.reshape({-1});
+      llvm::Expected<TensorRange> measured = computeMinMax(flat, {flat.numel()}, name_);
+      if (!measured)
+        return measured.takeError();
+      lo = measured->min.item<float>();
+      hi = measured->max.item<float>();
+    }
+  }
+  // The substitution and update rules of QParamsCalculator, in its fp32
+  // arithmetic: bounds through float, min(x, 0) / max(x, 0), and for the
+  // moving average c * x + (1 - c) * running as two float products (ATen
+  // casts a Python-float operand to the tensor's float) and a float sum.
+  float currentMin = floatRange.min ? static_cast<float>(*floatRange.min) : std::min(lo, 0.0f);
+  float currentMax = floatRange.max ? static_cast<float>(*floatRange.max) : std::max(hi, 0.0f);
+  llvm::StringRef key = calculatorKey();
+  if (!fusedInitialized_ || key == spec_keys::kStatic) {
+    runningMin_ = currentMin;
+    runningMax_ = currentMax;
+  } else if (key == spec_keys::kMovingAverage) {
+    const double c = spec_.averagingConstant();
+    const float weight = static_cast<float>(c), keep = static_cast<float>(1.0 - c);
+    float minProduct = currentMin * weight, minKept = runningMin_ * keep;
+    float maxProduct = currentMax * weight, maxKept = runningMax_ * keep;
+    runningMin_ = minProduct + minKept;
+    runningMax_ = maxProduct + maxKept;
+  } else { // global_minmax
+    runningMin_ = std::min(runningMin_, currentMin);
+    runningMax_ = std::max(runningMax_, currentMax);
+  }
+  fusedInitialized_ = true;
+  stale_ = true;
+  return llvm::Error::success();
+}
+
+bool ObserverGroup::hasQParams() const {
+  return fused_ ? fusedInitialized_ : calculator_->isInitialized();
+}
+
+llvm::Expected<const QParams *> ObserverGroup::qparams() {
+  if (!hasQParams())
+    return makeError("observer '" + name_ + "' has not observed anything yet");
+  if (fused_ && stale_) {
+    at::Tensor min = at::full({1}, runningMin_, at::kFloat);
+    at::Tensor max = at::full({1}, runningMax_, at::kFloat);
+    llvm::Expected<QParams> computed = computeQParams(spec_, min, max);
+    if (!computed)
+      return computed.takeError();
+    qparams_ = std::move(*computed);
+    kernelParams_ = std::make_unique<QuantKernelParams>(kernelParamsFor(spec_, qparams_));
+    stale_ = false;
+  }
+  return &qparams_;
+}
+
+llvm::Error ObserverGroup::refreshQParams(llvm::ArrayRef<ObserverGroup *> groups) {
+  // Buckets of stale fused groups with equal specs (models carry a few).
+  std::vector<std::pair<const QuantizationSpec *, std::vector<ObserverGroup *>>> buckets;
+  for (ObserverGroup *group : groups) {
+    if (!group->fused_ || !group->fusedInitialized_ || !group->stale_)
+      continue;
+    auto bucket = std::find_if(buckets.begin(), buckets.end(),
+                               [&](const auto &entry) { return *entry.first == group->spec_; });
+    if (bucket == buckets.end())
+      buckets.emplace_back(&group->spec_, std::vector<ObserverGroup *>{group});
+    else
+      bucket->second.push_back(group);
+  }
+  for (auto &[spec, members] : buckets) {
+    std::vector<float> mins, maxs;
+    for (ObserverGroup *group : members) {
+      mins.push_back(group->runningMin_);
+      maxs.push_back(group->runningMax_);
+    }
+    llvm::Expected<QParams> computed =
+        computeQParams(*spec, at::tensor(mins, at::kFloat), at::tensor(maxs, at::kFloat));
+    if (!computed)
+      return computed.takeError();
+    for (size_t i = 0; i < members.size(); ++i) {
+      ObserverGroup &group = *members[i];
+      auto unit = [&](const at::Tensor &all) {
+        return all.defined() ? all.narrow(0, static_cast<int64_t>(i), 1) : at::Tensor();
+      };
+      group.qparams_ = {unit(computed->scale), unit(computed->zeroPoint), unit(computed->minval)};
+      group.kernelParams_ =
+          std::make_unique<QuantKernelParams>(kernelParamsFor(group.spec_, group.qparams_));
+      group.stale_ = false;
+    }
+  }
+  return llvm::Error::success();
+}
+
+llvm::Expected<const QuantKernelParams *> ObserverGroup::kernelParams() {
+  llvm::Expected<const QParams *> current = qparams();
+  if (!current)
+    return current.takeError();
+  return kernelParams_.get();
 }
 
 void ObserverGroup::takeStateFrom(ObserverGroup &other) {
   std::swap(calculator_, other.calculator_);
   std::swap(kernelParams_, other.kernelParams_);
+  std::swap(qparams_, other.qparams_);
+  fused_ = other.fused_;
+  decided_ = other.decided_;
+  runningMin_ = other.runningMin_;
+  runningMax_ = other.runningMax_;
+  fusedInitialized_ = other.fusedInitialized_;
+  stale_ = other.stale_;
   observerEnabled_ = other.observerEnabled_;
   fakeQuantEnabled_ = other.fakeQuantEnabled_;
   disabled_ = other.disabled_;
+  lastObserved_ = other.lastObserved_;
+  lastObservedVersion_ = other.lastObservedVersion_;
 }
 
 //===----------------------------------------------------------------------===//
@@ -700,8 +921,7 @@ class FakeQuantKernel final : public Kernel {
 public:
   FakeQuantKernel(Interpreter::Impl &impl, ObserverGroup &group, unsigned input, unsigned output,
                   const Node &node)
-      : impl_(impl), group_(group), input_(input), output_(output), node_(node),
-        perTensor_(group.spec().granularity().isPerTensor()) {}
+      : impl_(impl), group_(group), input_(input), output_(output), node_(node) {}
 
   llvm::Error run(Frame &frame) override {
     const c10::IValue &in = frame[input_];
@@ -714,18 +934,9 @@ public:
     const at::Tensor &x = in.toTensor();
     if (group_.observerEnabled()) {
       at::NoGradGuard noGrad;
-      // A group may span tensors of different ranks (flatten's input and
-      // output share one observer). Per-tensor qparams are one number
-      // whatever the rank, so per-tensor groups observe a flat view: the
-      // calculator then keeps one qparam shape ([1]) for all of them, and the
-      // kernels take a one-element scale for any rank.
-      at::Tensor observed = x.detach();
-      if (perTensor_)
-        observed = observed.reshape({-1});
-      llvm::Expected<QParams> qparams = group_.calculator().observe(observed);
-      if (!qparams) {
+      if (llvm::Error error = group_.observe(x)) {
         llvm::Error rest =
-            llvm::handleErrors(qparams.takeError(), [&](const BlockSizeMismatchError &mismatch) {
+            llvm::handleErrors(std::move(error), [&](const BlockSizeMismatchError &mismatch) {
               group_.disable();
               impl_.warn("observer group " + std::to_string(group_.id()) + " (" + node_.describe() +
                          "): tensor (target: " +
@@ -738,7 +949,6 @@ public:
         frame[output_] = frame[input_];
         return llvm::Error::success();
       }
-      group_.updateKernelParams(*qparams);
     }
     if (!group_.fakeQuantEnabled()) {
       frame[output_] = frame[input_];
@@ -748,10 +958,13 @@ public:
       return makeError("observer group " + std::to_string(group_.id()) +
                        " has no qparams yet: run a calibration forward (observers on) before "
                        "running with fake-quant on");
+    llvm::Expected<const QuantKernelParams *> params = group_.kernelParams();
+    if (!params)
+      return params.takeError();
     if (frame.training && *frame.training)
-      frame[output_] = fakeQuantize(x, group_.kernelParams());
+      frame[output_] = fakeQuantize(x, **params);
     else
-      frame[output_] = fakeQuantizeForward(x, group_.kernelParams(), false).output;
+      frame[output_] = fakeQuantizeForward(x, **params, false).output;
     return llvm::Error::success();
   }
 
@@ -760,7 +973,6 @@ private:
   ObserverGroup &group_;
   unsigned input_, output_;
   const Node &node_;
-  bool perTensor_;
 };
 
 /// qfx.quantize / qfx.dequantize with the qparams of their attributes.
@@ -1294,31 +1506,65 @@ llvm::Expected<std::unique_ptr<Kernel>> createDispatchKernel(KernelBuildContext 
                      "': the op is unknown to LibTorch 1.13 (a newer op, or a custom op whose "
                      "library is not loaded); register a kernel for it "
                      "(runtime/interpreter/Kernel.h) or keep it out of the graph");
+  // Nodes with the same op, operand kinds and attribute names and kinds
+  // resolve to the same overload; remember it (models repeat a handful of
+  // signatures thousands of times).
+  std::string signature = node.opName().str();
+  for (const Value *operand : node.operands()) {
+    signature += '|' + kindName(operand->type().kind()).str();
+    if (operand->type().kind() == Type::Kind::List)
+      signature += kindName(operand->type().listElement()).str();
+  }
+  for (const NamedAttribute &attribute : node.attributes())
+    signature += '|' + attribute.first + '=' + kindName(attribute.second.kind()).str();
+  static std::mutex cacheMutex;
+  static llvm::StringMap<const torch::jit::Operator *> cache;
   const torch::jit::Operator *best = nullptr;
   CandidatePlan bestPlan;
-  std::string rejections;
-  for (const std::shared_ptr<torch::jit::Operator> &op : *operators) {
-    if (!op->hasOperation())
-      continue;
-    const c10::FunctionSchema &schema = op->schema();
-    if (!overload.empty() && schema.overload_name() != overload)
-      continue;
-    std::variant<CandidatePlan, std::string> bound = bindSchema(schema, context);
-    if (auto *why = std::get_if<std::string>(&bound)) {
-      if (rejections.size() < 4000)
-        rejections += "\n  " + c10::toString(schema) + ": " + *why;
-      continue;
+  {
+    std::lock_guard<std::mutex> lock(cacheMutex);
+    best = cache.lookup(signature);
+  }
+  if (best) {
+    std::variant<CandidatePlan, std::string> bound = bindSchema(best->schema(), context);
+    if (auto *plan = std::get_if<CandidatePlan>(&bound))
+      bestPlan = std::move(*plan);
+    else
+      best = nullptr; // e.g. a list element kind only the values tell: search again
+  }
+  std::vector<std::pair<const c10::FunctionSchema *, std::string>> rejections;
+  if (!best) {
+    for (const std::shared_ptr<torch::jit::Operator> &op : *operators) {
+      if (!op->hasOperation())
+        continue;
+      const c10::FunctionSchema &schema = op->schema();
+      if (!overload.empty() && schema.overload_name() != overload)
+        continue;
+      std::variant<CandidatePlan, std::string> bound = bindSchema(schema, context);
+      if (auto *why = std::get_if<std::string>(&bound)) {
+        rejections.emplace_back(&schema, std::move(*why));
+        continue;
+      }
+      CandidatePlan &plan = std::get<CandidatePlan>(bound);
+      if (!best || plan.cost < bestPlan.cost) {
+        best = op.get();
+        bestPlan = std::move(plan);
+      }
     }
-    CandidatePlan &plan = std::get<CandidatePlan>(bound);
-    if (!best || plan.cost < bestPlan.cost) {
-      best = op.get();
-      bestPlan = std::move(plan);
+    if (best) {
+      std::lock_guard<std::mutex> lock(cacheMutex);
+      cache[signature] = best;
     }
   }
-  if (!best)
+  if (!best) {
+    std::string candidates;
+    for (const auto &rejection : rejections)
+      if (candidates.size() < 4000)
+        candidates += "\n  " + c10::toString(*rejection.first) + ": " + rejection.second;
     return makeError("no overload of '" + name + "' fits the node's " +
                      std::to_string(node.numOperands()) +
-                     " operands and attributes; candidates:" + rejections);
+                     " operands and attributes; candidates:" + candidates);
+  }
   for (unsigned slot : bestPlan.writtenSlots)
     context.markParameterWritten(slot);
   std::vector<unsigned> results;
@@ -1462,11 +1708,11 @@ llvm::Error Interpreter::Impl::createGroups() {
       QuantTarget target =
           node->operand(0)->isParameter() ? QuantTarget::Weight : QuantTarget::Activation;
       std::string name = "observer group " + std::to_string(id) + " (" + node->describe() + ")";
-      llvm::Expected<std::unique_ptr<QParamsCalculator>> calculator =
-          QParamsCalculator::create(spec, target, name);
-      if (!calculator)
-        return fail("cannot create the observer: " + llvm::toString(calculator.takeError()));
-      groups_.push_back(std::make_unique<ObserverGroup>(id, spec, target, std::move(*calculator)));
+      llvm::Expected<std::unique_ptr<ObserverGroup>> created =
+          ObserverGroup::create(id, spec, target, name);
+      if (!created)
+        return fail("cannot create the observer: " + llvm::toString(created.takeError()));
+      groups_.push_back(std::move(*created));
       group = groups_.back().get();
       groupById_[id] = group;
     } else if (group->spec() != spec) {

@@ -53,16 +53,37 @@ llvm::Expected<at::Tensor> borrowTensor(const TensorData &data) {
                         /*copy=*/false);
 }
 
+// Qparam tensors are tiny (one value per unit) and there are thousands of
+// them when finalizing: read them directly instead of through tensor ops.
 std::vector<double> toDoubles(const at::Tensor &tensor) {
-  at::Tensor values = tensor.detach().to(at::kDouble).contiguous();
-  const double *data = values.data_ptr<double>();
-  return std::vector<double>(data, data + values.numel());
+  at::Tensor values = tensor.is_contiguous() ? tensor : tensor.contiguous();
+  std::vector<double> result(values.numel());
+  if (values.scalar_type() == at::kFloat) {
+    const float *data = values.data_ptr<float>();
+    std::copy(data, data + result.size(), result.begin());
+  } else if (values.scalar_type() == at::kDouble) {
+    const double *data = values.data_ptr<double>();
+    std::copy(data, data + result.size(), result.begin());
+  } else {
+    at::Tensor converted = values.to(at::kDouble).contiguous();
+    const double *data = converted.data_ptr<double>();
+    std::copy(data, data + result.size(), result.begin());
+  }
+  return result;
 }
 
 std::vector<int64_t> toInts(const at::Tensor &tensor) {
-  at::Tensor values = tensor.detach().to(at::kLong).contiguous();
-  const int64_t *data = values.data_ptr<int64_t>();
-  return std::vector<int64_t>(data, data + values.numel());
+  at::Tensor values = tensor.is_contiguous() ? tensor : tensor.contiguous();
+  std::vector<int64_t> result(values.numel());
+  if (values.scalar_type() == at::kInt) {
+    const int32_t *data = values.data_ptr<int32_t>();
+    std::copy(data, data + result.size(), result.begin());
+  } else {
+    at::Tensor converted = values.to(at::kLong).contiguous();
+    const int64_t *data = converted.data_ptr<int64_t>();
+    std::copy(data, data + result.size(), result.begin());
+  }
+  return result;
 }
 
 /// The qparams of `spec` as the flat values lower-to-qdq reads: the offset
@@ -244,9 +265,14 @@ llvm::Error Quantizer::prepare(llvm::ArrayRef<at::Tensor> exampleInputs) {
     return error;
   report_.fakeQuantsRemoved = inserted - countFakeQuants(*graph_);
 
+  auto seconds = [](std::chrono::steady_clock::time_point start) {
+    return std::chrono::duration<double>(std::chrono::steady_clock::now() - start).count();
+  };
   auto start = std::chrono::steady_clock::now();
   if (llvm::Error error = buildInterpreter())
     return error;
+  report_.phaseSeconds.emplace_back("build-interpreter", seconds(start));
+  start = std::chrono::steady_clock::now();
   // §1.10: one forward in eval mode, observers on, fake-quant off.
   interpreter_->setTraining(false);
   interpreter_->setObserversEnabled(true);
@@ -279,9 +305,7 @@ llvm::Error Quantizer::prepare(llvm::ArrayRef<at::Tensor> exampleInputs) {
   interpreter_->setObserversEnabled(false);
   interpreter_->setFakeQuantEnabled(true);
   interpreter_->setTraining(std::nullopt);
-  report_.phaseSeconds.emplace_back(
-      "init-forward",
-      std::chrono::duration<double>(std::chrono::steady_clock::now() - start).count());
+  report_.phaseSeconds.emplace_back("init-forward", seconds(start));
   report_.fakeQuants = countFakeQuants(*graph_);
   report_.observerGroups = interpreter_->groups().size();
   report_.nodesAfter = graph_->numNodes();
@@ -407,16 +431,23 @@ llvm::Expected<size_t> Quantizer::calibrate(DataSource &data, size_t maxBatches,
   return seen;
 }
 
-size_t writeObserverQParams(const Interpreter &interpreter, Graph &graph) {
+llvm::Expected<size_t> writeObserverQParams(const Interpreter &interpreter, Graph &graph) {
+  std::vector<ObserverGroup *> groups;
+  for (const auto &group : interpreter.groups())
+    groups.push_back(group.get());
+  if (llvm::Error error = ObserverGroup::refreshQParams(groups))
+    return std::move(error);
   size_t written = 0;
   for (const auto &group : interpreter.groups()) {
     if (!group->hasQParams() || group->disabled())
       continue;
-    Attribute qparams =
-        qparamsToAttribute(toQParamValues(group->spec(), group->calculator().qparams()));
+    llvm::Expected<const QParams *> qparams = group->qparams();
+    if (!qparams)
+      return makeError(group->name() + ": " + llvm::toString(qparams.takeError()));
+    Attribute attribute = qparamsToAttribute(toQParamValues(group->spec(), **qparams));
     for (const Node *node : group->fakeQuants()) {
       // The interpreter runs `graph`: its nodes are the graph's.
-      const_cast<Node *>(node)->setAttribute(fqattr::kQParams, qparams);
+      const_cast<Node *>(node)->setAttribute(fqattr::kQParams, attribute);
       ++written;
     }
   }
@@ -436,7 +467,13 @@ llvm::Expected<std::unique_ptr<Graph>> Quantizer::finalize() {
     if (!written)
       return written.takeError();
   }
-  writeObserverQParams(*interpreter_, *graph_);
+  auto start = std::chrono::steady_clock::now();
+  llvm::Expected<size_t> written = writeObserverQParams(*interpreter_, *graph_);
+  if (!written)
+    return written.takeError();
+  report_.phaseSeconds.emplace_back(
+      "write-qparams",
+      std::chrono::duration<double>(std::chrono::steady_clock::now() - start).count());
   // The interpreter points into nodes lower-to-qdq erases.
   interpreter_.reset();
   finalized_ = true;

@@ -75,7 +75,9 @@ struct PrepareReport {
   size_t fakeQuants = 0;         // in the prepared graph
   size_t observerGroups = 0;
   size_t batchNormsFolded = 0;
-  /// Seconds per pass, in pipeline order, then "init-forward".
+  /// Seconds per pass, in pipeline order, then "build-interpreter" and
+  /// "init-forward" (the forward with the example inputs, plus the rebuild
+  /// when it disabled fake-quants).
   std::vector<std::pair<std::string, double>> phaseSeconds;
 };
 
@@ -161,6 +163,6 @@ private:
 /// Writes the qparams of every initialized observer group of `interpreter`
 /// into the `qparams` attribute of its fake-quants in `graph` (the graph the
 /// interpreter runs). Returns the number of fake-quants written.
-size_t writeObserverQParams(const Interpreter &interpreter, Graph &graph);
+llvm::Expected<size_t> writeObserverQParams(const Interpreter &interpreter, Graph &graph);
 
 } // namespace qfx

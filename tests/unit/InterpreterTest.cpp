@@ -92,6 +92,16 @@ template <typename T> std::string errorOf(llvm::Expected<T> value) {
   return llvm::toString(value.takeError());
 }
 
+const QParams &qparamsOf(ObserverGroup &group) {
+  llvm::Expected<const QParams *> qparams = group.qparams();
+  if (!qparams) {
+    ADD_FAILURE() << llvm::toString(qparams.takeError());
+    static QParams empty;
+    return empty;
+  }
+  return **qparams;
+}
+
 bool bitEqual(const at::Tensor &a, const at::Tensor &b) {
   return a.sizes() == b.sizes() && a.scalar_type() == b.scalar_type() &&
          at::equal(a.contiguous(), b.contiguous());
@@ -344,8 +354,8 @@ TEST(InterpreterFakeQuantTest, CalibrationObservesAndLeavesFloat) {
   ASSERT_TRUE(input && weight && interpreter->group(2));
   EXPECT_EQ(input->target(), QuantTarget::Activation);
   EXPECT_EQ(weight->target(), QuantTarget::Weight);
-  EXPECT_EQ(weight->calculator().key(), "static");
-  EXPECT_EQ(input->calculator().key(), "moving_average");
+  EXPECT_EQ(weight->calculatorKey(), "static");
+  EXPECT_EQ(input->calculatorKey(), "moving_average");
   EXPECT_FALSE(input->hasQParams());
 
   // Calibration: observers on, fake-quant off: exactly the float model.
@@ -356,15 +366,14 @@ TEST(InterpreterFakeQuantTest, CalibrationObservesAndLeavesFloat) {
   ASSERT_EQ(outputs.size(), 1u);
   EXPECT_TRUE(bitEqual(outputs[0], at::linear(x, params["w"])));
   ASSERT_TRUE(input->hasQParams());
-  EXPECT_FLOAT_EQ(input->calculator().qparams().scale.item<float>(),
-                  x.abs().max().item<float>() / 127.5f);
-  EXPECT_EQ(weight->calculator().qparams().scale.sizes(), at::IntArrayRef({4, 1}));
+  EXPECT_FLOAT_EQ(qparamsOf(*input).scale.item<float>(), x.abs().max().item<float>() / 127.5f);
+  EXPECT_EQ(qparamsOf(*weight).scale.sizes(), at::IntArrayRef({4, 1}));
 
   // Moving average (c = 0.01) over a second batch of twice the range.
   run(*interpreter, {x * 2});
   float expected =
       (0.01f * 2 * x.abs().max().item<float>() + 0.99f * x.abs().max().item<float>()) / 127.5f;
-  EXPECT_NEAR(input->calculator().qparams().scale.item<float>(), expected, 1e-7);
+  EXPECT_NEAR(qparamsOf(*input).scale.item<float>(), expected, 1e-7);
 }
 
 TEST(InterpreterFakeQuantTest, EvaluationMatchesATenFakeQuantize) {
@@ -383,9 +392,9 @@ TEST(InterpreterFakeQuantTest, EvaluationMatchesATenFakeQuantize) {
   std::vector<at::Tensor> outputs = run(*interpreter, {y});
   ASSERT_EQ(outputs.size(), 1u);
 
-  const QParams &in = interpreter->group(0)->calculator().qparams();
-  const QParams &w = interpreter->group(1)->calculator().qparams();
-  const QParams &out = interpreter->group(2)->calculator().qparams();
+  const QParams &in = qparamsOf(*interpreter->group(0));
+  const QParams &w = qparamsOf(*interpreter->group(1));
+  const QParams &out = qparamsOf(*interpreter->group(2));
   at::Tensor qx = at::fake_quantize_per_tensor_affine(y, in.scale.item<float>(),
                                                       in.zeroPoint.item<int>(), -128, 127);
   at::Tensor qw = at::fake_quantize_per_channel_affine(params["w"], w.scale.reshape({-1}),
@@ -450,7 +459,7 @@ TEST(InterpreterFakeQuantTest, TrainingGradientsFlowThroughTheStraightThroughEst
   ASSERT_TRUE(trainable[0].grad().defined());
   // The input's gradient is zero exactly where x was clipped (|x| > 1 + half
   // a step) and non-zero elsewhere (random weights: non-zero almost surely).
-  float limit = interpreter->group(0)->calculator().qparams().scale.item<float>() * 127.5f;
+  float limit = qparamsOf(*interpreter->group(0)).scale.item<float>() * 127.5f;
   for (int64_t i = 0; i < 16; ++i) {
     float value = x.detach().reshape({-1})[i].item<float>();
     float grad = x.grad().reshape({-1})[i].item<float>();
@@ -565,6 +574,118 @@ graph @g(%x: tensor<4xf32>) {
   EXPECT_NE(message.find("fake-quants of observer group 0 carry different specs"),
             std::string::npos)
       << message;
+}
+
+TEST(ObserverGroupTest, FusedPathMatchesTheCalculatorBitForBit) {
+  // Every spec the fused per-tensor path takes, against QParamsCalculator on
+  // the same observations: small tensors (the plain loop) and large ones
+  // (the threaded kernel), ranges that grow and shrink, strictly positive
+  // data (the zero clamp), float_range bounds.
+  const char *specs[] = {
+      "{dtype: int8, qscheme: symmetric, qparam_calculator_cls: moving_average}",
+      "{dtype: uint8, qscheme: asymmetric, qparam_calculator_cls: moving_average, "
+      "averaging_constant: 0.3}",
+      "{dtype: int4, qscheme: symmetric_with_clipping, qparam_calculator_cls: static}",
+      "{dtype: int8, qscheme: asymmetric, qparam_calculator_cls: global_minmax}",
+      "{dtype: int8, qscheme: asymmetric, qformulation: minval, qparam_calculator_cls: "
+      "moving_average}",
+      "{dtype: float8_e4m3fn, qscheme: symmetric, qparam_calculator_cls: static}",
+      "{dtype: float8_e5m2, qscheme: symmetric, scale_dtype: float8_e8m0fnu, "
+      "qparam_calculator_cls: moving_average}",
+      "{dtype: uint8, qscheme: asymmetric, float_range: [null, 5.0], qparam_calculator_cls: "
+      "moving_average}",
+      "{dtype: int8, qscheme: asymmetric, float_range: [-1.0, 2.0], qparam_calculator_cls: "
+      "static}",
+  };
+  for (const char *text : specs) {
+    llvm::Expected<QuantizationSpec> spec = QuantizationSpec::fromYAML(text);
+    ASSERT_TRUE(static_cast<bool>(spec)) << text << ": " << llvm::toString(spec.takeError());
+    llvm::Expected<std::unique_ptr<ObserverGroup>> group =
+        ObserverGroup::create(0, *spec, QuantTarget::Activation, "fused");
+    llvm::Expected<std::unique_ptr<QParamsCalculator>> calculator =
+        QParamsCalculator::create(*spec, QuantTarget::Activation, "reference");
+    ASSERT_TRUE(group && calculator);
+    at::manual_seed(17);
+    for (int step = 0; step < 12; ++step) {
+      int64_t size = step % 3 == 2 ? 70000 : 37 + step;
+      at::Tensor x = at::randn({size}) * (0.5 + step % 4) + (step % 5 == 4 ? 3.0 : 0.0);
+      if (step == 6)
+        x = x.abs() + 0.25; // positive only: the zero clamp decides the minimum
+      ASSERT_FALSE(static_cast<bool>((*group)->observe(x.reshape({1, size})))) << text;
+      llvm::Expected<QParams> expected = (*calculator)->observe(x);
+      ASSERT_TRUE(static_cast<bool>(expected)) << llvm::toString(expected.takeError());
+      const QParams &actual = qparamsOf(**group);
+      EXPECT_TRUE((*group)->usesFusedPath()) << text;
+      EXPECT_TRUE(bitEqual(actual.scale, expected->scale)) << text << " step " << step;
+      if (expected->zeroPoint.defined()) {
+        EXPECT_TRUE(bitEqual(actual.zeroPoint, expected->zeroPoint)) << text << " step " << step;
+      }
+      if (expected->minval.defined()) {
+        EXPECT_TRUE(bitEqual(actual.minval, expected->minval)) << text << " step " << step;
+      }
+    }
+  }
+}
+
+TEST(ObserverGroupTest, BatchedQParamsEqualPerGroupQParams) {
+  // refreshQParams computes many groups' qparams in one call per spec; each
+  // must equal what the group computes alone.
+  std::vector<std::unique_ptr<ObserverGroup>> batched, single;
+  const char *specs[] = {"{dtype: int8, qscheme: symmetric}", "{dtype: uint8, qscheme: asymmetric}",
+                         "{dtype: float8_e4m3fn, qscheme: symmetric}"};
+  at::manual_seed(5);
+  for (int i = 0; i < 30; ++i) {
+    llvm::Expected<QuantizationSpec> spec = QuantizationSpec::fromYAML(specs[i % 3]);
+    ASSERT_TRUE(static_cast<bool>(spec));
+    for (auto *list : {&batched, &single}) {
+      llvm::Expected<std::unique_ptr<ObserverGroup>> group =
+          ObserverGroup::create(i, *spec, QuantTarget::Activation, "g");
+      ASSERT_TRUE(static_cast<bool>(group));
+      list->push_back(std::move(*group));
+    }
+    at::Tensor x = at::randn({50}) * (i + 1) + (i % 4);
+    ASSERT_FALSE(static_cast<bool>(batched.back()->observe(x)));
+    ASSERT_FALSE(static_cast<bool>(single.back()->observe(x)));
+  }
+  std::vector<ObserverGroup *> pointers;
+  for (auto &group : batched)
+    pointers.push_back(group.get());
+  ASSERT_FALSE(static_cast<bool>(ObserverGroup::refreshQParams(pointers)));
+  for (size_t i = 0; i < batched.size(); ++i) {
+    const QParams &a = qparamsOf(*batched[i]), &b = qparamsOf(*single[i]);
+    EXPECT_TRUE(bitEqual(a.scale, b.scale)) << i;
+    if (b.zeroPoint.defined()) {
+      EXPECT_TRUE(bitEqual(a.zeroPoint, b.zeroPoint)) << i;
+    }
+  }
+}
+
+TEST(ObserverGroupTest, FusedPathReportsNaNLikeTheCalculator) {
+  llvm::Expected<QuantizationSpec> spec =
+      QuantizationSpec::fromYAML("{dtype: int8, qscheme: symmetric}");
+  ASSERT_TRUE(static_cast<bool>(spec));
+  llvm::Expected<std::unique_ptr<ObserverGroup>> group =
+      ObserverGroup::create(3, *spec, QuantTarget::Activation, "observer group 3");
+  ASSERT_TRUE(static_cast<bool>(group));
+  at::Tensor good = at::randn({8});
+  ASSERT_FALSE(static_cast<bool>((*group)->observe(good)));
+  llvm::Expected<const QParams *> before = (*group)->qparams();
+  ASSERT_TRUE(static_cast<bool>(before));
+  at::Tensor scaleBefore = (*before)->scale.clone();
+  for (float bad :
+       {std::numeric_limits<float>::quiet_NaN(), std::numeric_limits<float>::infinity()}) {
+    at::Tensor x = at::randn({100});
+    x[42] = bad;
+    llvm::Error error = (*group)->observe(x * 10);
+    ASSERT_TRUE(static_cast<bool>(error));
+    std::string message = llvm::toString(std::move(error));
+    EXPECT_NE(message.find("observer group 3"), std::string::npos) << message;
+    EXPECT_NE(message.find("index 42"), std::string::npos) << message;
+  }
+  // The state is untouched.
+  llvm::Expected<const QParams *> after = (*group)->qparams();
+  ASSERT_TRUE(static_cast<bool>(after));
+  EXPECT_TRUE(bitEqual((*after)->scale, scaleBefore));
 }
 
 //===----------------------------------------------------------------------===//
