@@ -26,6 +26,7 @@
 #include "llvm/ADT/DenseMap.h"
 #include "llvm/ADT/StringExtras.h"
 #include "llvm/ADT/StringMap.h"
+#include "llvm/ADT/StringSet.h"
 #include "llvm/Support/raw_ostream.h"
 
 #include <cmath>
@@ -1209,9 +1210,23 @@ struct Binding {
   unsigned index;
 };
 
-/// Attribute names that annotate a node and are not schema arguments.
-bool isAnnotationAttribute(llvm::StringRef name) {
-  return name == fqattr::kQatSchedule || name.startswith("qfx.");
+/// The argument names of every overload of an op: an attribute that is none
+/// of them is metadata of passes (`qat_schedule`), not an argument
+/// (docs/TorchScript.md), and does not rule an overload out.
+const llvm::StringSet<> &
+argumentNamesOf(llvm::StringRef opName,
+                const std::vector<std::shared_ptr<torch::jit::Operator>> &operators) {
+  static std::mutex mutex;
+  static llvm::StringMap<std::unique_ptr<llvm::StringSet<>>> cache;
+  std::lock_guard<std::mutex> lock(mutex);
+  std::unique_ptr<llvm::StringSet<>> &names = cache[opName];
+  if (!names) {
+    names = std::make_unique<llvm::StringSet<>>();
+    for (const std::shared_ptr<torch::jit::Operator> &op : operators)
+      for (const c10::Argument &argument : op->schema().arguments())
+        names->insert(argument.name());
+  }
+  return *names;
 }
 
 /// Whether a value of qfx type `type` can be passed for an argument of jit
@@ -1365,7 +1380,8 @@ struct CandidatePlan {
 
 /// Binds `node` to `schema`; on failure returns why.
 std::variant<CandidatePlan, std::string> bindSchema(const c10::FunctionSchema &schema,
-                                                    KernelBuildContext &context) {
+                                                    KernelBuildContext &context,
+                                                    const llvm::StringSet<> &argumentNames) {
   const Node &node = context.node();
   CandidatePlan plan;
   if (schema.is_vararg() || schema.is_varret())
@@ -1479,7 +1495,7 @@ std::variant<CandidatePlan, std::string> bindSchema(const c10::FunctionSchema &s
     return "takes " + std::to_string(nextOperand) + " operands, the node has " +
            std::to_string(node.numOperands());
   for (size_t i = 0; i < usedAttribute.size(); ++i)
-    if (!usedAttribute[i] && !isAnnotationAttribute(node.attributes()[i].first))
+    if (!usedAttribute[i] && argumentNames.count(node.attributes()[i].first))
       return "has no argument '" + node.attributes()[i].first + "'";
   return plan;
 }
@@ -1506,6 +1522,7 @@ llvm::Expected<std::unique_ptr<Kernel>> createDispatchKernel(KernelBuildContext 
                      "': the op is unknown to LibTorch 1.13 (a newer op, or a custom op whose "
                      "library is not loaded); register a kernel for it "
                      "(runtime/interpreter/Kernel.h) or keep it out of the graph");
+  const llvm::StringSet<> &argumentNames = argumentNamesOf(name, *operators);
   // Nodes with the same op, operand kinds and attribute names and kinds
   // resolve to the same overload; remember it (models repeat a handful of
   // signatures thousands of times).
@@ -1526,7 +1543,8 @@ llvm::Expected<std::unique_ptr<Kernel>> createDispatchKernel(KernelBuildContext 
     best = cache.lookup(signature);
   }
   if (best) {
-    std::variant<CandidatePlan, std::string> bound = bindSchema(best->schema(), context);
+    std::variant<CandidatePlan, std::string> bound =
+        bindSchema(best->schema(), context, argumentNames);
     if (auto *plan = std::get_if<CandidatePlan>(&bound))
       bestPlan = std::move(*plan);
     else
@@ -1540,7 +1558,7 @@ llvm::Expected<std::unique_ptr<Kernel>> createDispatchKernel(KernelBuildContext 
       const c10::FunctionSchema &schema = op->schema();
       if (!overload.empty() && schema.overload_name() != overload)
         continue;
-      std::variant<CandidatePlan, std::string> bound = bindSchema(schema, context);
+      std::variant<CandidatePlan, std::string> bound = bindSchema(schema, context, argumentNames);
       if (auto *why = std::get_if<std::string>(&bound)) {
         rejections.emplace_back(&schema, std::move(*why));
         continue;

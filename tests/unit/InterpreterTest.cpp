@@ -277,6 +277,23 @@ graph @g(%x: tensor<4xf32>) {
   EXPECT_NE(message.find("register a KernelFactory"), std::string::npos) << message;
 }
 
+TEST(InterpreterTest, AttributesNoOverloadTakesAreMetadata) {
+  // `qat_schedule`, `note`: no overload of relu / linear has such an
+  // argument, so they describe the node for passes and are ignored; a
+  // known argument name of another overload (`dim` for softmax.int) is not.
+  std::unique_ptr<Graph> graph = parse(R"(
+graph @g(%x: tensor<2x4xf32>) {
+  %0 = aten::relu(%x) {qat_schedule = {enable_observer = 0, enable_fake_quant = 0, disable_observer = none}, note = "kept"} : tensor<2x4xf32>
+  return %0
+}
+)");
+  ASSERT_TRUE(graph);
+  std::unique_ptr<Interpreter> interpreter = compile(*graph);
+  ASSERT_TRUE(interpreter);
+  at::Tensor x = at::randn({2, 4});
+  EXPECT_TRUE(bitEqual(run(*interpreter, {x})[0], at::relu(x)));
+}
+
 TEST(InterpreterTest, RuntimeErrorsFromATenNameTheNode) {
   // The graph claims shapes that the matmul cannot have: ATen throws, the
   // interpreter reports the node.
