@@ -7,7 +7,7 @@ set -euo pipefail
 
 PACKAGES=(
   bazel-bootstrap bazel-rules-java
-  g++ python3 python3-yaml python3-torch
+  g++ python3 python3-yaml python3-torch python3-torchvision
   libtorch-dev
   llvm-16-dev llvm-16-tools libmlir-16-dev mlir-16-tools
   libgtest-dev libgmock-dev
