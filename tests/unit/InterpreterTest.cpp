@@ -26,6 +26,7 @@
 
 #include "llvm/Support/Error.h"
 
+#include <fstream>
 #include <string>
 #include <vector>
 
@@ -835,6 +836,64 @@ TEST(QuantizerTest, TrainingModeAndSteps) {
   llvm::Expected<at::Tensor> stored = tensorFromData(weight->data(), true);
   ASSERT_TRUE(static_cast<bool>(stored));
   EXPECT_FALSE(at::equal(*stored, original["conv.weight"]));
+}
+
+TEST(QuantizerTest, QatScheduleFromTheConfigDrivesTrainingMode) {
+  // global_config's qat_schedule reaches every fake-quant (annotate ->
+  // insert-fake-quant); training_mode applies it at the current step and
+  // step() advances it; manual switches are refused while it is configured.
+  std::string config =
+      std::string(std::getenv("TEST_TMPDIR") ? std::getenv("TEST_TMPDIR") : "/tmp") +
+      "/qat_schedule.yaml";
+  {
+    std::ofstream file(config);
+    file << "quantization_config:\n  global_config:\n    qat_schedule: {enable_observer: 1, "
+            "enable_fake_quant: 2, disable_observer: 3}\n";
+  }
+  std::string text = kCnnGraph;
+  text.replace(text.find("aten::relu_"), 11, "aten::relu");
+  std::unique_ptr<Graph> graph = parse(text);
+  ASSERT_TRUE(graph);
+  attachRandomData(*graph);
+  QuantizerOptions options;
+  options.config = config;
+  options.qat = true;
+  Quantizer quantizer(std::move(graph), options);
+  std::vector<Batch> batches = randomBatches(2, {2, 3, 8, 8}, 9);
+  llvm::Error prepared = quantizer.prepare(batches[0]);
+  ASSERT_FALSE(static_cast<bool>(prepared)) << llvm::toString(std::move(prepared));
+  ASSERT_TRUE(quantizer.interpreter()->hasSchedules());
+  for (const auto &group : quantizer.interpreter()->groups())
+    ASSERT_TRUE(group->schedule()) << group->id();
+  EXPECT_NE(errorOf(quantizer.enableObserver(true)).find("follow the QAT schedule"),
+            std::string::npos);
+  EXPECT_NE(errorOf(quantizer.enableFakeQuant(false)).find("follow the QAT schedule"),
+            std::string::npos);
+  {
+    llvm::Expected<Quantizer::Mode> mode = quantizer.trainingMode();
+    ASSERT_TRUE(static_cast<bool>(mode));
+    struct State {
+      bool observer, fakeQuant;
+    };
+    const State expected[] = {{false, false}, {true, false}, {true, true}, {false, true}};
+    for (int64_t step = 0; step < 4; ++step) {
+      EXPECT_EQ(quantizer.stepCount(), step);
+      for (const auto &group : quantizer.interpreter()->groups()) {
+        EXPECT_EQ(group->observerEnabled(), expected[step].observer) << "step " << step;
+        EXPECT_EQ(group->fakeQuantEnabled(), expected[step].fakeQuant) << "step " << step;
+      }
+      llvm::Expected<std::vector<at::Tensor>> outputs = quantizer.forward(batches[1]);
+      ASSERT_TRUE(static_cast<bool>(outputs)) << llvm::toString(outputs.takeError());
+      ASSERT_FALSE(static_cast<bool>(quantizer.step()));
+    }
+  }
+  // Leaving training: observers off, fake-quant on.
+  for (const auto &group : quantizer.interpreter()->groups()) {
+    EXPECT_FALSE(group->observerEnabled());
+    EXPECT_TRUE(group->fakeQuantEnabled());
+  }
+  llvm::Expected<std::unique_ptr<Graph>> finalized = quantizer.finalize();
+  ASSERT_TRUE(static_cast<bool>(finalized)) << llvm::toString(finalized.takeError());
 }
 
 } // namespace
