@@ -866,6 +866,9 @@ public:
     std::unique_ptr<Kernel> kernel;
     /// Slots whose last use is this instruction.
     llvm::SmallVector<unsigned, 2> freeAfter;
+    /// Taps reading this instruction's first result (indices into
+    /// tappedValues_); empty unless setTappedNodes asked for it.
+    llvm::SmallVector<unsigned, 1> taps;
   };
 
   struct ParameterSlot {
@@ -907,7 +910,6 @@ public:
   std::vector<std::unique_ptr<ObserverGroup>> groups_;
   llvm::DenseMap<int64_t, ObserverGroup *> groupById_;
   std::optional<bool> training_;
-  std::vector<unsigned> tappedSlots_;
   std::vector<at::Tensor> tappedValues_;
 };
 
@@ -1966,12 +1968,15 @@ llvm::Expected<std::vector<at::Tensor>> Interpreter::Impl::run(llvm::ArrayRef<at
       Instruction &instruction = instructions_[current];
       if (llvm::Error error = instruction.kernel->run(frame))
         return fail(llvm::toString(std::move(error)));
+      // A copy taken now: a later in-place op (`out += identity`, relu_)
+      // may write the very tensor.
+      for (unsigned tap : instruction.taps) {
+        const c10::IValue &value = frame_[slotOf(instruction.node->result(0))];
+        tappedValues_[tap] = value.isTensor() ? value.toTensor().clone() : at::Tensor();
+      }
       for (unsigned slot : instruction.freeAfter)
         frame_[slot] = c10::IValue();
     }
-    tappedValues_.clear();
-    for (unsigned slot : tappedSlots_)
-      tappedValues_.push_back(frame_[slot].isTensor() ? frame_[slot].toTensor() : at::Tensor());
     current = instructions_.empty() ? 0 : instructions_.size() - 1;
     for (size_t i = 0; i < outputSlots_.size(); ++i) {
       c10::IValue &value = frame_[outputSlots_[i]];
@@ -2128,20 +2133,17 @@ llvm::Expected<size_t> Interpreter::writeParametersTo(Graph &graph) const {
 
 void Interpreter::setTappedNodes(llvm::ArrayRef<const Node *> nodes) {
   Impl &impl = *impl_;
-  for (unsigned slot : impl.tappedSlots_)
-    impl.keepSlot_[slot] = false;
-  for (const Impl::ParameterSlot &parameter : impl.parameters_)
-    impl.keepSlot_[parameter.slot] = true;
-  for (unsigned slot : impl.outputSlots_)
-    impl.keepSlot_[slot] = true;
-  impl.tappedSlots_.clear();
-  impl.tappedValues_.clear();
-  for (const Node *node : nodes) {
-    unsigned slot = impl.slotOf(node->result(0));
-    impl.tappedSlots_.push_back(slot);
-    impl.keepSlot_[slot] = true;
+  llvm::DenseMap<const Node *, size_t> position;
+  for (size_t i = 0; i < impl.instructions_.size(); ++i) {
+    impl.instructions_[i].taps.clear();
+    position[impl.instructions_[i].node] = i;
   }
-  impl.computeFreeLists();
+  impl.tappedValues_.assign(nodes.size(), at::Tensor());
+  for (size_t tap = 0; tap < nodes.size(); ++tap) {
+    auto found = position.find(nodes[tap]);
+    if (found != position.end() && nodes[tap]->numResults() > 0)
+      impl.instructions_[found->second].taps.push_back(static_cast<unsigned>(tap));
+  }
 }
 
 at::Tensor Interpreter::tappedValue(size_t index) const {

@@ -247,9 +247,9 @@ public:
   /// number of parameters written.
   llvm::Expected<size_t> writeParametersTo(Graph &graph) const;
 
-  /// Keeps the values of `nodes`' first results after every run (instead of
-  /// freeing them at their last use) for tappedValue(); replaces the
-  /// previous set. Used for per-layer comparisons.
+  /// Copies the first result of each of `nodes` right after it is computed
+  /// (a later in-place op cannot change the copy) for tappedValue();
+  /// replaces the previous set. Used for per-layer comparisons.
   void setTappedNodes(llvm::ArrayRef<const Node *> nodes);
   /// The value of tapped node `index` from the last run (undefined if the
   /// node did not produce a tensor).

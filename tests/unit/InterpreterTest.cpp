@@ -183,6 +183,31 @@ TEST(InterpreterTest, FloatGraphMatchesTorchScriptBitForBit) {
   }
 }
 
+TEST(InterpreterTest, TapsCopyValuesBeforeLaterInPlaceOps) {
+  std::unique_ptr<Graph> graph = parse(R"(
+graph @t(%x: tensor<6xf32>) {
+  %0 = aten::neg(%x) : tensor<6xf32>
+  %1 = aten::relu_(%0) : tensor<6xf32>
+  %2 = aten::mul(%1, %x) : tensor<6xf32>
+  return %2
+}
+)");
+  ASSERT_TRUE(graph);
+  std::unique_ptr<Interpreter> interpreter = compile(*graph);
+  ASSERT_TRUE(interpreter);
+  std::vector<const Node *> nodes;
+  for (const Node *node : graph->nodes())
+    nodes.push_back(node);
+  // %0 is written by the relu_ after it: the tap must still hold -x.
+  interpreter->setTappedNodes({nodes[0], nodes[2]});
+  at::Tensor x = at::linspace(-3, 2, 6);
+  std::vector<at::Tensor> outputs = run(*interpreter, {x});
+  EXPECT_TRUE(bitEqual(interpreter->tappedValue(0), -x));
+  EXPECT_TRUE(bitEqual(interpreter->tappedValue(1), outputs[0]));
+  EXPECT_TRUE(bitEqual(outputs[0], at::relu(-x) * x));
+  EXPECT_FALSE(interpreter->tappedValue(2).defined());
+}
+
 TEST(InterpreterTest, ParametersAreViewsUnlessWrittenOrRequested) {
   std::unique_ptr<Graph> graph = parse(R"(
 graph @g(%x: tensor<4xf32>) {
