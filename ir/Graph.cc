@@ -1,6 +1,10 @@
 //===- ir/Graph.cc - The FX-like graph: Graph, Node, Value ----------------===//
 //
-// Use-list maintenance, node list surgery and ownership.
+// Use-list maintenance, node list surgery and ownership. Nodes and values
+// live in the graph's bump allocator; erased ones go on free lists that the
+// next createNode / addParameter take from, so a pass that erases and
+// creates as many nodes as it lowers (lower-to-qdq) reuses memory instead of
+// growing it.
 //
 //===----------------------------------------------------------------------===//
 #include "ir/Graph.h"
@@ -34,6 +38,8 @@ void Value::removeUseAt(unsigned slot) {
   }
   uses_.pop_back();
 }
+
+void Value::setName(llvm::StringRef name) { name_ = graph_->saveString(name); }
 
 void Value::replaceAllUsesWith(Value *replacement) {
   if (replacement == this)
@@ -78,7 +84,7 @@ void Node::eraseOperand(unsigned index) {
 }
 
 bool Node::hasUsedResults() const {
-  for (const auto &result : results_)
+  for (const Value *result : results_)
     if (result->hasUses())
       return true;
   return false;
@@ -121,6 +127,18 @@ void Node::setSourceLocation(llvm::StringRef file, unsigned line, unsigned colum
   source_.column = column;
 }
 
+void Node::copyProvenance(const Node &other) {
+  if (other.graph_ == graph_) {
+    source_ = other.source_; // the strings are this graph's already
+  } else {
+    if (!other.source_.modulePath.empty() || !other.source_.moduleType.empty())
+      setModule(other.source_.modulePath, other.source_.moduleType);
+    if (other.source_.line != 0)
+      setSourceLocation(other.source_.file, other.source_.line, other.source_.column);
+  }
+  textLocation_ = other.textLocation_;
+}
+
 std::string Node::describe() const {
   std::string text;
   llvm::raw_string_ostream os(text);
@@ -149,20 +167,53 @@ QuantAnnotation &Node::getOrCreateQuant() {
 Graph::Graph(llvm::StringRef name) : name_(name.str()) {}
 
 Graph::~Graph() {
-  // Nodes own their results; operands point into other nodes, so drop the
-  // whole list without touching use lists.
+  // Operands point into other nodes, so destroy everything without touching
+  // use lists; the allocator then releases the memory at once. Nodes created
+  // but never linked are not reachable here: their memory goes with the
+  // allocator, as unlinked nodes have no owner.
   for (Node *node = head_; node;) {
     Node *next = node->next_;
-    delete node;
+    for (Value *result : node->results_)
+      result->~Value();
+    node->~Node();
     node = next;
   }
+  for (Value *value : inputs_)
+    value->~Value();
+  for (Value *value : parameters_)
+    value->~Value();
+}
+
+Value *Graph::newValue(Value::Kind kind, Type type, unsigned index) {
+  void *memory;
+  if (freeValues_) {
+    memory = freeValues_;
+    freeValues_ = freeValues_->next;
+  } else {
+    memory = allocator_.Allocate<Value>();
+  }
+  return new (memory) Value(this, kind, std::move(type), index);
+}
+
+void Graph::destroyValue(Value *value) {
+  value->~Value();
+  static_assert(sizeof(Value) >= sizeof(FreeSlot), "a free slot must fit in a Value");
+  FreeSlot *slot = new (static_cast<void *>(value)) FreeSlot{freeValues_};
+  freeValues_ = slot;
+}
+
+void Graph::destroyNode(Node *node) {
+  for (Value *result : node->results_)
+    destroyValue(result);
+  node->~Node();
+  FreeSlot *slot = new (static_cast<void *>(node)) FreeSlot{freeNodes_};
+  freeNodes_ = slot;
 }
 
 Value *Graph::addInput(llvm::StringRef name, Type type) {
-  ownedValues_.emplace_back(
-      new Value(this, Value::Kind::Input, std::move(type), static_cast<unsigned>(inputs_.size())));
-  Value *value = ownedValues_.back().get();
-  value->name_ = name.str();
+  Value *value =
+      newValue(Value::Kind::Input, std::move(type), static_cast<unsigned>(inputs_.size()));
+  value->name_ = saveString(name);
   inputs_.push_back(value);
   return value;
 }
@@ -170,13 +221,13 @@ Value *Graph::addInput(llvm::StringRef name, Type type) {
 Value *Graph::addParameter(llvm::StringRef name, Type type, bool isBuffer) {
   if (parametersByName_.count(name))
     return nullptr;
-  ownedValues_.emplace_back(new Value(this, Value::Kind::Parameter, std::move(type),
-                                      static_cast<unsigned>(parameters_.size())));
-  Value *value = ownedValues_.back().get();
-  value->name_ = name.str();
+  Value *value =
+      newValue(Value::Kind::Parameter, std::move(type), static_cast<unsigned>(parameters_.size()));
+  // The key is the graph's copy of the name, not the caller's text.
+  value->name_ = saveString(name);
+  parametersByName_[value->name_] = value;
   value->isBuffer_ = isBuffer;
   parameters_.push_back(value);
-  parametersByName_[name] = value;
   return value;
 }
 
@@ -193,8 +244,7 @@ void Graph::eraseParameter(Value *parameter) {
   parameters_.erase(std::find(parameters_.begin(), parameters_.end(), parameter));
   for (unsigned i = 0, e = parameters_.size(); i != e; ++i)
     parameters_[i]->index_ = i;
-  ownedValues_.erase(std::find_if(ownedValues_.begin(), ownedValues_.end(),
-                                  [&](const auto &owned) { return owned.get() == parameter; }));
+  destroyValue(parameter);
 }
 
 void Graph::eraseParameters(llvm::ArrayRef<Value *> parameters) {
@@ -211,7 +261,8 @@ void Graph::eraseParameters(llvm::ArrayRef<Value *> parameters) {
   llvm::erase_if(parameters_, [&](Value *parameter) { return doomed.count(parameter); });
   for (unsigned i = 0, e = parameters_.size(); i != e; ++i)
     parameters_[i]->index_ = i;
-  llvm::erase_if(ownedValues_, [&](const auto &owned) { return doomed.count(owned.get()); });
+  for (Value *parameter : doomed)
+    destroyValue(parameter);
 }
 
 void Graph::addOutput(Value *value) {
@@ -230,14 +281,21 @@ void Graph::setOutput(unsigned index, Value *value) {
 
 Node *Graph::createNode(const OpInfo *op, llvm::ArrayRef<Value *> operands,
                         llvm::ArrayRef<Type> resultTypes) {
-  Node *node = new Node(this, op, nextNodeId_++);
+  void *memory;
+  if (freeNodes_) {
+    memory = freeNodes_;
+    freeNodes_ = freeNodes_->next;
+  } else {
+    memory = allocator_.Allocate<Node>();
+  }
+  Node *node = new (memory) Node(this, op, nextNodeId_++);
   node->operands_.reserve(operands.size());
   node->useSlots_.reserve(operands.size());
   for (Value *operand : operands)
     node->addOperand(operand);
   node->results_.reserve(resultTypes.size());
   for (unsigned i = 0, e = resultTypes.size(); i != e; ++i) {
-    node->results_.emplace_back(new Value(this, Value::Kind::Result, resultTypes[i], i));
+    node->results_.push_back(newValue(Value::Kind::Result, resultTypes[i], i));
     node->results_.back()->producer_ = node;
   }
   return node;
@@ -298,7 +356,7 @@ void Graph::erase(Node *node) {
   for (unsigned i = 0, e = node->operands_.size(); i != e; ++i)
     node->operands_[i]->removeUseAt(node->useSlots_[i]);
   unlink(node);
-  delete node;
+  destroyNode(node);
 }
 
 } // namespace qfx

@@ -7,7 +7,12 @@
 // location) and, once annotated, its quantization specs. Every Value knows its
 // uses, so replace-all-uses and erase cost O(uses); inserting before or after
 // a node is O(1). Graph outputs are uses too (with a null user), so rewrites
-// that replace a value also update what the graph returns.
+// that replace a value also update what the graph returns. The Graph owns
+// the storage of its Nodes and Values: they come from a bump allocator with
+// free lists (an erased node's memory serves the next one created), because
+// one heap allocation per node and per value was the largest cost of passes
+// that rewrite million-node graphs, and nodes created one after another
+// then sit next to each other in memory.
 //
 //===----------------------------------------------------------------------===//
 #pragma once
@@ -17,7 +22,8 @@
 #include "ir/OpInfo.h"
 #include "ir/Type.h"
 
-#include "llvm/ADT/StringMap.h"
+#include "llvm/ADT/DenseMap.h"
+#include "llvm/ADT/SmallVector.h"
 #include "llvm/ADT/iterator_range.h"
 #include "llvm/Support/Allocator.h"
 #include "llvm/Support/StringSaver.h"
@@ -65,7 +71,8 @@ public:
   /// `layer1.0.conv1.weight`). Results may carry a name hint; the printer
   /// numbers the rest.
   llvm::StringRef name() const { return name_; }
-  void setName(llvm::StringRef name) { name_ = name.str(); }
+  /// The text is copied into the graph's string storage.
+  void setName(llvm::StringRef name);
 
   /// The node defining this result; null for inputs and parameters.
   Node *producer() const { return producer_; }
@@ -91,6 +98,7 @@ private:
   friend class Node;
   Value(Graph *graph, Kind kind, Type type, unsigned index)
       : graph_(graph), type_(std::move(type)), kind_(kind), index_(index) {}
+  ~Value() = default;
   /// Appends `use` and returns its slot in the use list; the user keeps the
   /// slot so that removing the use is O(1) (see Node::useSlots_).
   unsigned addUse(Use use) {
@@ -105,11 +113,14 @@ private:
   Graph *graph_;
   Node *producer_ = nullptr;
   Type type_;
-  std::string name_;
+  /// Graph-owned text (Graph::saveString): names are set once, and a
+  /// std::string per value allocated for every qualified parameter name.
+  llvm::StringRef name_;
   Kind kind_;
   bool isBuffer_ = false;
   unsigned index_;
-  std::vector<Use> uses_;
+  /// Most values have one or two uses; those stay inline.
+  llvm::SmallVector<Use, 2> uses_;
   std::shared_ptr<const TensorData> data_;
 };
 
@@ -159,7 +170,7 @@ public:
 
   // Results.
   unsigned numResults() const { return results_.size(); }
-  Value *result(unsigned index = 0) const { return results_[index].get(); }
+  Value *result(unsigned index = 0) const { return results_[index]; }
   bool hasUsedResults() const;
 
   // Attributes, in insertion order (the printer keeps that order).
@@ -176,6 +187,10 @@ public:
   const SourceInfo &source() const { return source_; }
   void setModule(llvm::StringRef path, llvm::StringRef type);
   void setSourceLocation(llvm::StringRef file, unsigned line, unsigned column);
+  /// Module, source location and text location of `other` (a node of any
+  /// graph). Within one graph the strings are shared, not interned again:
+  /// passes that create nodes on behalf of others call this per new node.
+  void copyProvenance(const Node &other);
   /// Where this node was written in the IR text it was parsed from (unknown
   /// for nodes created by passes); diagnostics point there.
   const Location &textLocation() const { return textLocation_; }
@@ -197,6 +212,7 @@ private:
   friend class Graph;
   friend class Value;
   Node(Graph *graph, const OpInfo *op, uint64_t id) : graph_(graph), op_(op), id_(id) {}
+  ~Node() = default;
 
   Graph *graph_;
   const OpInfo *op_;
@@ -209,7 +225,8 @@ private:
   /// use list, so setOperand and erase never search a use list (a value with
   /// many users would make that quadratic).
   llvm::SmallVector<unsigned, 3> useSlots_;
-  llvm::SmallVector<std::unique_ptr<Value>, 1> results_;
+  /// Owned: allocated and destroyed by the graph with the node.
+  llvm::SmallVector<Value *, 1> results_;
   AttributeDict attributes_;
   SourceInfo source_;
   Location textLocation_;
@@ -301,16 +318,31 @@ public:
   /// Interned copy of `text`, alive as long as the graph (module paths,
   /// file names and other strings repeated across many nodes).
   llvm::StringRef intern(llvm::StringRef text) { return strings_.save(text); }
+  /// Copy of `text`, alive as long as the graph, without the interning hash
+  /// lookup (for strings that are mostly distinct, such as value names).
+  llvm::StringRef saveString(llvm::StringRef text) { return names_.save(text); }
 
 private:
   friend class Value;
+  friend class Node;
   void unlink(Node *node);
+  /// Node and Value storage: from the free lists when they are not empty,
+  /// else from allocator_. Destroying runs the destructor and pushes the
+  /// memory on the free list.
+  Value *newValue(Value::Kind kind, Type type, unsigned index);
+  void destroyValue(Value *value);
+  void destroyNode(Node *node);
+
+  /// A recycled Node or Value slot.
+  struct FreeSlot {
+    FreeSlot *next;
+  };
 
   std::string name_;
-  std::vector<std::unique_ptr<Value>> ownedValues_; // inputs and parameters
   std::vector<Value *> inputs_;
   std::vector<Value *> parameters_;
-  llvm::StringMap<Value *> parametersByName_;
+  /// Keys are the parameters' graph-owned names.
+  llvm::DenseMap<llvm::StringRef, Value *> parametersByName_;
   std::vector<Value *> outputs_;
   std::vector<unsigned> outputUseSlots_; // as Node::useSlots_, for outputs
   Node *head_ = nullptr;
@@ -319,6 +351,9 @@ private:
   uint64_t nextNodeId_ = 0;
   llvm::BumpPtrAllocator allocator_;
   llvm::UniqueStringSaver strings_{allocator_};
+  llvm::StringSaver names_{allocator_};
+  FreeSlot *freeNodes_ = nullptr;
+  FreeSlot *freeValues_ = nullptr;
 };
 
 } // namespace qfx

@@ -16,6 +16,7 @@
 #include <algorithm>
 #include <cmath>
 #include <cstdlib>
+#include <memory>
 #include <string>
 #include <vector>
 
@@ -203,6 +204,92 @@ TEST(IRTest, EraseFirstAndOnlyNodes) {
   EXPECT_EQ(graph.back(), nullptr);
   EXPECT_EQ(x->numUses(), 1u);
   EXPECT_TRUE(verify(graph).empty());
+}
+
+TEST(IRTest, ErasedNodesAndValuesAreRecycled) {
+  // The graph keeps erased nodes and values on free lists: creating after
+  // erasing reuses their memory, and the reused objects start clean (no
+  // stale uses, attributes, annotation or data).
+  Graph graph;
+  Value *x = graph.addInput("x", f32({4}));
+  graph.addOutput(x);
+  std::vector<const void *> seen;
+  std::weak_ptr<const TensorData> lastData;
+  for (int round = 0; round < 1000; ++round) {
+    Value *w = graph.addParameter("w" + std::to_string(round), f32({4}));
+    auto data = std::make_shared<TensorData>();
+    data->shape = {4};
+    data->bytes.resize(16);
+    lastData = data;
+    w->setData(std::move(data));
+    Node *relu = graph.createNode("aten::relu", {x}, {f32({4})});
+    graph.append(relu);
+    Node *add = graph.createNode("aten::add", {relu->result(), w}, {f32({4})});
+    graph.append(add);
+    EXPECT_EQ(add->attributes().size(), 0u);
+    EXPECT_EQ(add->quant(), nullptr);
+    EXPECT_FALSE(add->result()->hasUses());
+    add->setAttribute("alpha", Attribute::integer(round));
+    add->getOrCreateQuant().output = Attribute::integer(round);
+    graph.setOutput(0, add->result());
+    ASSERT_EQ(x->numUses(), 1u);
+    ASSERT_EQ(relu->result()->numUses(), 1u);
+    ASSERT_TRUE(verify(graph).empty());
+    if (round < 4)
+      for (const void *p : {(const void *)relu, (const void *)add, (const void *)w,
+                            (const void *)relu->result(), (const void *)add->result()})
+        seen.push_back(p);
+    else
+      EXPECT_NE(std::find(seen.begin(), seen.end(), (const void *)add), seen.end());
+    graph.setOutput(0, x);
+    graph.erase(add);
+    graph.erase(relu);
+    graph.eraseParameter(w);
+    EXPECT_TRUE(lastData.expired()); // the parameter's data went with it
+    ASSERT_EQ(x->numUses(), 1u);     // the graph output only
+    ASSERT_TRUE(graph.empty());
+  }
+  EXPECT_EQ(graph.parameters().size(), 0u);
+  EXPECT_EQ(graph.parameter("w999"), nullptr);
+}
+
+TEST(IRTest, ManyUsesOfOneValueStayRight) {
+  // Use lists keep two uses inline and spill beyond: removing uses in any
+  // order keeps every user's slot right.
+  Graph graph;
+  Value *x = graph.addInput("x", f32({4}));
+  std::vector<Node *> users;
+  for (int i = 0; i < 50; ++i) {
+    Node *user = graph.createNode("aten::add", {x, x}, {f32({4})});
+    graph.append(user);
+    users.push_back(user);
+  }
+  graph.addOutput(users.back()->result());
+  EXPECT_EQ(x->numUses(), 100u);
+  for (size_t i = 0; i + 1 < users.size(); i += 2) {
+    graph.erase(users[i]);
+    ASSERT_TRUE(verify(graph).empty());
+  }
+  EXPECT_EQ(x->numUses(), 50u);
+  for (size_t i = 1; i < users.size(); i += 2)
+    EXPECT_TRUE(hasUse(x, users[i], 0) && hasUse(x, users[i], 1));
+}
+
+TEST(IRTest, NamesAreCopiedIntoTheGraph) {
+  Graph graph;
+  Value *x;
+  {
+    std::string name = "a_rather_long_input_name_beyond_any_small_string";
+    x = graph.addInput(name, f32({4}));
+    Node *relu = graph.createNode("aten::relu", {x}, {f32({4})});
+    graph.append(relu);
+    relu->result()->setName(name + ".relu");
+    graph.addOutput(relu->result());
+    name.assign(name.size(), 'z');
+  }
+  EXPECT_EQ(x->name(), "a_rather_long_input_name_beyond_any_small_string");
+  EXPECT_EQ(graph.back()->result()->name(),
+            "a_rather_long_input_name_beyond_any_small_string.relu");
 }
 
 TEST(IRTest, InsertBeforeAndAfter) {
