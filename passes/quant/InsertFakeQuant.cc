@@ -177,15 +177,15 @@ Node *InsertFakeQuantPass::createFakeQuant(Graph &graph, Value *input, int64_t g
                                            const Node &attributedTo, const Node &locatedAt) {
   Node *fakeQuant = graph.createNode(&opInfo(OpCode::FakeQuant), {input}, {input->type()});
   AttributeDict attributes;
+  // Room for the qparams calibration adds, so that costs no reallocation.
+  attributes.reserve(4);
   attributes.emplace_back(fqattr::kGroup, Attribute::integer(group));
   attributes.emplace_back(fqattr::kSpec, *groupSpec(group));
   if (const Attribute *schedule = attributedTo.attribute(fqattr::kQatSchedule))
     attributes.emplace_back(fqattr::kQatSchedule, *schedule);
   fakeQuant->setAttributes(std::move(attributes));
-  const SourceInfo &source = attributedTo.source();
-  fakeQuant->setModule(source.modulePath, source.moduleType);
-  if (source.line != 0)
-    fakeQuant->setSourceLocation(source.file, source.line, source.column);
+  // The module strings are this graph's already: copied, not interned again.
+  fakeQuant->copyProvenance(attributedTo);
   fakeQuant->setTextLocation(locatedAt.textLocation());
   return fakeQuant;
 }

@@ -46,6 +46,8 @@
 #include "runtime/spec/Granularity.h"
 
 #include "llvm/ADT/DenseMap.h"
+#include "llvm/ADT/Hashing.h"
+#include "llvm/ADT/SmallVector.h"
 
 #include <optional>
 #include <vector>
@@ -87,41 +89,76 @@ llvm::StringRef stockDTypeName(const QuantizationSpec &spec) {
   return spec.dtype() == QuantDType::Int8 ? "qint8" : "quint8";
 }
 
-/// The attributes of qfx.quantize / qfx.dequantize.
-AttributeDict qdqAttributes(const QuantizationSpec &spec, const QParamValues &qparams,
-                            llvm::ArrayRef<int64_t> qparamShape, const Type &type) {
-  AttributeDict attributes;
-  attributes.reserve(8);
-  attributes.emplace_back("dtype", Attribute::string(quantDTypeName(spec.dtype()).str()));
+/// The attributes of qfx.quantize / qfx.dequantize that depend only on the
+/// spec and the value's type, in printing order: `head` before the qparams
+/// (dtype, quant_min, quant_max), `tail` after them (qparam_shape, axis or
+/// block_shape, scale_dtype). Built once per (spec, type) and copied into
+/// every node, so each weight builds only its own scale and offset lists.
+struct QDQAttributeParts {
+  AttributeDict head;
+  AttributeDict tail;
+};
+
+QDQAttributeParts qdqAttributeParts(const QuantizationSpec &spec,
+                                    llvm::ArrayRef<int64_t> qparamShape, const Type &type) {
+  QDQAttributeParts parts;
+  AttributeDict &head = parts.head;
+  head.emplace_back("dtype", Attribute::string(quantDTypeName(spec.dtype()).str()));
   if (spec.isFloatingPoint()) {
-    attributes.emplace_back("quant_min", Attribute::floating(spec.quantMin()));
-    attributes.emplace_back("quant_max", Attribute::floating(spec.quantMax()));
+    head.emplace_back("quant_min", Attribute::floating(spec.quantMin()));
+    head.emplace_back("quant_max", Attribute::floating(spec.quantMax()));
   } else {
-    attributes.emplace_back("quant_min", Attribute::integer(static_cast<int64_t>(spec.quantMin())));
-    attributes.emplace_back("quant_max", Attribute::integer(static_cast<int64_t>(spec.quantMax())));
+    head.emplace_back("quant_min", Attribute::integer(static_cast<int64_t>(spec.quantMin())));
+    head.emplace_back("quant_max", Attribute::integer(static_cast<int64_t>(spec.quantMax())));
   }
-  attributes.emplace_back("scale", Attribute::floatList(qparams.scale));
-  if (!qparams.zeroPoint.empty())
-    attributes.emplace_back("zero_point", Attribute::intList(qparams.zeroPoint));
-  if (!qparams.minval.empty())
-    attributes.emplace_back("minval", Attribute::floatList(qparams.minval));
-  attributes.emplace_back("qparam_shape", Attribute::intList(qparamShape));
+  AttributeDict &tail = parts.tail;
+  tail.emplace_back("qparam_shape", Attribute::intList(qparamShape));
   const Granularity &granularity = spec.granularity();
   if (granularity.isPerChannel() && granularity.axis() && type.hasRank()) {
     llvm::Expected<int64_t> axis = normalizeAxis(*granularity.axis(), type.rank());
     if (axis)
-      attributes.emplace_back("axis", Attribute::integer(*axis));
+      tail.emplace_back("axis", Attribute::integer(*axis));
     else
       llvm::consumeError(axis.takeError()); // qparamShapeOf checked it already
   } else if (granularity.isPerBlock() && type.hasStaticShape()) {
     llvm::Expected<std::vector<int64_t>> block = computeBlockShape(granularity, type.shape());
     if (block)
-      attributes.emplace_back("block_shape", Attribute::intList(*block));
+      tail.emplace_back("block_shape", Attribute::intList(*block));
     else
       llvm::consumeError(block.takeError());
   }
   if (spec.usesE8M0Scale())
-    attributes.emplace_back("scale_dtype", Attribute::string("float8_e8m0fnu"));
+    tail.emplace_back("scale_dtype", Attribute::string("float8_e8m0fnu"));
+  return parts;
+}
+
+/// The attributes of qfx.quantize / qfx.dequantize:
+///   head, scale, zero_point | minval, tail.
+/// `zeroPoints` is reused when it holds the same values (weights of one
+/// spec mostly share their zero points), saving a list per weight.
+AttributeDict qdqAttributes(const QDQAttributeParts &parts, const QParamValues &qparams,
+                            Attribute *zeroPoints = nullptr) {
+  AttributeDict attributes;
+  attributes.reserve(parts.head.size() + 2 + parts.tail.size());
+  attributes.insert(attributes.end(), parts.head.begin(), parts.head.end());
+  attributes.emplace_back("scale", Attribute::floatList(qparams.scale));
+  if (!qparams.zeroPoint.empty()) {
+    if (!zeroPoints) {
+      attributes.emplace_back("zero_point", Attribute::intList(qparams.zeroPoint));
+    } else {
+      bool same = zeroPoints->isList() && zeroPoints->getList().size() == qparams.zeroPoint.size();
+      for (size_t i = 0; same && i < qparams.zeroPoint.size(); ++i) {
+        const Attribute &element = zeroPoints->getList()[i];
+        same = element.isInt() && element.getInt() == qparams.zeroPoint[i];
+      }
+      if (!same)
+        *zeroPoints = Attribute::intList(qparams.zeroPoint);
+      attributes.emplace_back("zero_point", *zeroPoints);
+    }
+  }
+  if (!qparams.minval.empty())
+    attributes.emplace_back("minval", Attribute::floatList(qparams.minval));
+  attributes.insert(attributes.end(), parts.tail.begin(), parts.tail.end());
   return attributes;
 }
 
@@ -154,14 +191,27 @@ Node *createLike(Graph &graph, const Node &fakeQuant, const OpInfo *op,
                  AttributeDict attributes) {
   Node *node = graph.createNode(op, operands, {resultType});
   node->setAttributes(std::move(attributes));
-  const SourceInfo &source = fakeQuant.source();
-  if (!source.modulePath.empty() || !source.moduleType.empty())
-    node->setModule(source.modulePath, source.moduleType);
-  if (source.line != 0)
-    node->setSourceLocation(source.file, source.line, source.column);
-  node->setTextLocation(fakeQuant.textLocation());
+  node->copyProvenance(fakeQuant);
   graph.insertBefore(const_cast<Node *>(&fakeQuant), node);
   return node;
+}
+
+/// What depends only on (spec, type of the quantized value): checked and
+/// built once per distinct pair (graphs carry a few specs on values of a
+/// few types), not per fake-quant.
+struct TypePlan {
+  Type type;
+  std::vector<int64_t> qparamShape;
+  DType codeType;
+  Type codeValueType; // `type` with the code element type
+  bool stock = false;
+  QDQAttributeParts parts;
+};
+
+uint64_t hashType(const Type &type) {
+  return static_cast<uint64_t>(llvm::hash_combine(
+      static_cast<unsigned>(type.kind()), static_cast<unsigned>(type.dtype()), type.hasRank(),
+      llvm::hash_combine_range(type.shape().begin(), type.shape().end())));
 }
 
 /// What an activation fake-quant becomes: the ops and their attributes.
@@ -201,6 +251,9 @@ PassResult LowerToQDQPass::run(Graph &graph, PassContext &context) {
   const OpInfo *dequantizeOp = &opInfo(OpCode::Dequantize);
   const OpInfo *atenDequantize = lookupOp("aten::dequantize");
   llvm::DenseMap<std::pair<uint32_t, const void *>, ActivationPlan> plans;
+  llvm::DenseMap<std::pair<uint32_t, uint64_t>, llvm::SmallVector<TypePlan *, 1>> typePlans;
+  std::vector<std::unique_ptr<TypePlan>> typePlanStorage;
+  Attribute weightZeroPoints; // the last weight's, shared while equal
 
   // Lowers one fake-quant; with `mayDefer`, one that has no qparams yet is
   // put aside instead (its group's may come later).
@@ -221,16 +274,33 @@ PassResult LowerToQDQPass::run(Graph &graph, PassContext &context) {
     const Type &type = input->type();
     bool isWeight = input->isParameter();
 
-    llvm::Expected<std::vector<int64_t>> qparamShape = qparamShapeOf(spec, type);
-    if (!qparamShape)
-      return fail(context, *node,
-                  "its spec does not apply to " + type.str() + ": " +
-                      errorText(qparamShape.takeError()));
-    std::optional<DType> codeType = toIRDType(spec.targetDType());
-    if (!codeType)
-      return fail(context, *node,
-                  "no IR element type stores " + quantDTypeName(spec.targetDType()));
-    bool stock = stockOps && stockExpressible(spec, type);
+    TypePlan *typePlan = nullptr;
+    auto &bucket = typePlans[{*specId, hashType(type)}];
+    for (TypePlan *candidate : bucket)
+      if (candidate->type == type)
+        typePlan = candidate;
+    if (!typePlan) {
+      llvm::Expected<std::vector<int64_t>> qparamShape = qparamShapeOf(spec, type);
+      if (!qparamShape)
+        return fail(context, *node,
+                    "its spec does not apply to " + type.str() + ": " +
+                        errorText(qparamShape.takeError()));
+      std::optional<DType> codeType = toIRDType(spec.targetDType());
+      if (!codeType)
+        return fail(context, *node,
+                    "no IR element type stores " + quantDTypeName(spec.targetDType()));
+      typePlanStorage.push_back(std::make_unique<TypePlan>());
+      typePlan = typePlanStorage.back().get();
+      typePlan->type = type;
+      typePlan->qparamShape = std::move(*qparamShape);
+      typePlan->codeType = *codeType;
+      typePlan->codeValueType = withElement(type, *codeType);
+      typePlan->stock = stockOps && stockExpressible(spec, type);
+      typePlan->parts = qdqAttributeParts(spec, typePlan->qparamShape, type);
+      bucket.push_back(typePlan);
+    }
+    const std::vector<int64_t> &qparamShape = typePlan->qparamShape;
+    bool stock = typePlan->stock;
 
     // Qparams: own, the group's, or computed from the weight.
     const Attribute *qparamsAttribute = node->attribute(fqattr::kQParams);
@@ -250,7 +320,7 @@ PassResult LowerToQDQPass::run(Graph &graph, PassContext &context) {
     ActivationPlan *plan = nullptr;
     if (!isWeight && qparamsAttribute && qparamsAttribute->isDict()) {
       auto found = plans.find({*specId, &qparamsAttribute->getDict()});
-      if (found != plans.end() && found->second.qparamShape == *qparamShape &&
+      if (found != plans.end() && found->second.qparamShape == qparamShape &&
           found->second.stock == stock)
         plan = &found->second;
     }
@@ -264,7 +334,7 @@ PassResult LowerToQDQPass::run(Graph &graph, PassContext &context) {
         qparams = std::move(*parsed);
       } else if (isWeight && quantizer && input->data()) {
         llvm::Expected<QParamValues> computed =
-            quantizer->computeQParams(*input->data(), spec, *qparamShape);
+            quantizer->computeQParams(*input->data(), spec, qparamShape);
         if (!computed)
           return fail(context, *node,
                       "computing the qparams of '%" + input->name() +
@@ -281,7 +351,7 @@ PassResult LowerToQDQPass::run(Graph &graph, PassContext &context) {
                         ": run calibration or provide qparams (qparams = {scale = [...], "
                         "zero_point = [...]} or minval = [...])");
       }
-      if (llvm::Error error = checkQParams(qparams, spec, *qparamShape))
+      if (llvm::Error error = checkQParams(qparams, spec, qparamShape))
         return fail(context, *node, "invalid qparams: " + errorText(std::move(error)));
 
       if (isWeight) {
@@ -289,11 +359,11 @@ PassResult LowerToQDQPass::run(Graph &graph, PassContext &context) {
           return fail(context, *node,
                       "a quantized weight needs a static shape, found " + type.str());
         std::string name = uniqueParameterName(graph, input->name().str() + "_quantized");
-        Value *codes = graph.addParameter(name, withElement(type, *codeType), /*isBuffer=*/true);
+        Value *codes = graph.addParameter(name, typePlan->codeValueType, /*isBuffer=*/true);
         if (input->data()) {
           llvm::Expected<TensorData> data =
-              quantizer ? quantizer->quantize(*input->data(), spec, qparams, *qparamShape)
-                        : quantizeWithQParams(*input->data(), spec, qparams, *qparamShape);
+              quantizer ? quantizer->quantize(*input->data(), spec, qparams, qparamShape)
+                        : quantizeWithQParams(*input->data(), spec, qparams, qparamShape);
           if (!data)
             return fail(context, *node,
                         "quantizing '%" + input->name() +
@@ -314,13 +384,13 @@ PassResult LowerToQDQPass::run(Graph &graph, PassContext &context) {
             attributes.emplace_back("zero_point", Attribute::intList(qparams.zeroPoint));
             attributes.emplace_back("axis", Attribute::integer(channelAxis(spec, type)));
           }
-          Node *quantized = createLike(graph, *node, op, {codes}, withElement(type, *codeType),
-                                       std::move(attributes));
+          Node *quantized =
+              createLike(graph, *node, op, {codes}, typePlan->codeValueType, std::move(attributes));
           replacement =
               createLike(graph, *node, atenDequantize, {quantized->result(0)}, type, {})->result(0);
         } else {
           replacement = createLike(graph, *node, dequantizeOp, {codes}, type,
-                                   qdqAttributes(spec, qparams, *qparamShape, type))
+                                   qdqAttributes(typePlan->parts, qparams, &weightZeroPoints))
                             ->result(0);
         }
         node->result(0)->replaceAllUsesWith(replacement);
@@ -329,7 +399,7 @@ PassResult LowerToQDQPass::run(Graph &graph, PassContext &context) {
       }
 
       ActivationPlan built;
-      built.qparamShape = *qparamShape;
+      built.qparamShape = qparamShape;
       built.stock = stock;
       if (stock) {
         if (spec.granularity().isPerTensor()) {
@@ -350,7 +420,7 @@ PassResult LowerToQDQPass::run(Graph &graph, PassContext &context) {
         built.dequantizeOp = atenDequantize;
       } else {
         built.quantizeOp = quantizeOp;
-        built.quantizeAttributes = qdqAttributes(spec, qparams, *qparamShape, type);
+        built.quantizeAttributes = qdqAttributes(typePlan->parts, qparams);
         built.dequantizeOp = dequantizeOp;
         built.dequantizeAttributes = built.quantizeAttributes;
       }
@@ -363,8 +433,8 @@ PassResult LowerToQDQPass::run(Graph &graph, PassContext &context) {
       }
     }
 
-    Node *quantize = createLike(graph, *node, plan->quantizeOp, {input},
-                                withElement(type, *codeType), plan->quantizeAttributes);
+    Node *quantize = createLike(graph, *node, plan->quantizeOp, {input}, typePlan->codeValueType,
+                                plan->quantizeAttributes);
     Value *replacement = createLike(graph, *node, plan->dequantizeOp, {quantize->result(0)}, type,
                                     plan->dequantizeAttributes)
                              ->result(0);
