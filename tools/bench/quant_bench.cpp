@@ -178,17 +178,24 @@ public:
                                               const QuantizationSpec &spec,
                                               llvm::ArrayRef<int64_t> qparamShape) override {
     size_t numBlocks = static_cast<size_t>(productOf(qparamShape));
-    std::vector<float> values(weight.bytes.size() / sizeof(float));
-    std::memcpy(values.data(), weight.bytes.data(), weight.bytes.size());
+    // Read in place (the bytes need not be float-aligned): no copy of the data.
+    size_t numValues = weight.bytes.size() / sizeof(float);
+    auto value = [&](size_t i) {
+      float v;
+      std::memcpy(&v, weight.bytes.data() + i * sizeof(float), sizeof v);
+      return v;
+    };
     // Per-channel along axis 0 or per tensor: blocks are contiguous rows.
-    size_t perBlock = numBlocks ? values.size() / numBlocks : 0;
+    size_t perBlock = numBlocks ? numValues / numBlocks : 0;
     QParamValues qparams;
+    qparams.scale.reserve(numBlocks);
+    qparams.zeroPoint.reserve(numBlocks);
     double half = (spec.quantMax() - spec.quantMin()) / 2;
     int64_t zeroPoint = static_cast<int64_t>((spec.quantMax() + spec.quantMin() + 1) / 2);
     for (size_t b = 0; b < numBlocks; ++b) {
       float maxAbs = 0;
       for (size_t i = 0; i < perBlock; ++i)
-        maxAbs = std::max(maxAbs, std::abs(values[b * perBlock + i]));
+        maxAbs = std::max(maxAbs, std::abs(value(b * perBlock + i)));
       qparams.scale.push_back(std::max(maxAbs / half, 1.1920928955078125e-07));
       qparams.zeroPoint.push_back(zeroPoint);
     }
