@@ -42,6 +42,7 @@
 #include <algorithm>
 #include <chrono>
 #include <cmath>
+#include <map>
 
 using namespace qfx;
 
@@ -136,7 +137,10 @@ int main(int argc, char **argv) {
   QuantizerOptions options;
   options.config = config;
   options.warningHandler = [](const std::string &) {};
-  std::vector<double> prepareRuns, initForwardRuns, finalizeRuns, exportRuns;
+  std::vector<double> prepareRuns, initForwardRuns, passesRuns, finalizeRuns, exportRuns,
+      convertRuns;
+  // Median time of each phase over the rounds (QFX_BENCH_PHASES=1 prints them).
+  std::map<std::string, std::vector<double>> phaseRuns;
   std::vector<double> calibrate, floatForward;
   std::unique_ptr<Graph> quantized;
   size_t fakeQuants = 0;
@@ -146,12 +150,12 @@ int main(int argc, char **argv) {
     check(quantizer.prepare(batches[0]), "prepare");
     prepareRuns.push_back(since(start));
     fakeQuants = quantizer.report().fakeQuants;
-    if (round == 0 && std::getenv("QFX_BENCH_PHASES"))
-      for (const auto &phase : quantizer.report().phaseSeconds)
-        llvm::errs() << "  phase " << phase.first << " " << phase.second << " s\n";
     for (const auto &phase : quantizer.report().phaseSeconds)
-      if (phase.first == "init-forward")
+      if (phase.first == "init-forward") {
         initForwardRuns.push_back(phase.second);
+        // Per round: the difference of two medians would mix rounds.
+        passesRuns.push_back(prepareRuns.back() - phase.second);
+      }
     if (round == 0) {
       Quantizer::Mode mode = check(quantizer.calibrationMode(), "calibration mode");
       // For profiling the calibration forward alone (perf record ...).
@@ -168,15 +172,14 @@ int main(int argc, char **argv) {
     std::unique_ptr<Graph> lowered = check(quantizer.finalize(), "finalize");
     runPipeline(*lowered, "dce{remove-unused-parameters=true}");
     finalizeRuns.push_back(since(start));
-    if (round == 0 && std::getenv("QFX_BENCH_PHASES")) {
-      for (const auto &phase : quantizer.report().phaseSeconds)
-        if (phase.first == "write-qparams" || phase.first == "lower-to-qdq")
-          llvm::errs() << "  phase " << phase.first << " " << phase.second << " s\n";
-      llvm::errs() << "  phase finalize+dce " << finalizeRuns.back() << " s\n";
-    }
+    for (const auto &phase : quantizer.report().phaseSeconds)
+      phaseRuns[phase.first].push_back(phase.second);
+    phaseRuns["finalize+dce"].push_back(finalizeRuns.back());
     start = Clock::now();
     std::unique_ptr<torch::jit::Module> module = check(exportTorchScriptModule(*lowered), "export");
     exportRuns.push_back(since(start));
+    phaseRuns["export"].push_back(exportRuns.back());
+    convertRuns.push_back(finalizeRuns.back() + exportRuns.back());
     if (round == 0)
       quantized = std::move(lowered);
   }
@@ -199,13 +202,17 @@ int main(int argc, char **argv) {
   }
   double sqnr = noise == 0 ? INFINITY : 10 * std::log10(signal / noise);
 
+  if (std::getenv("QFX_BENCH_PHASES"))
+    for (const auto &phase : phaseRuns)
+      llvm::errs() << "  phase " << phase.first << " " << median(phase.second) << " s\n";
+
   // The first batch includes one-time allocations on both sides; medians
   // describe the steady state.
   llvm::outs() << "RESULT nodes=" << nodes << " fake_quants=" << fakeQuants
                << " batches=" << batches.size() << " import_s=" << importSeconds
                << " prepare_s=" << prepareSeconds << " init_forward_s=" << initForwardSeconds
-               << " finalize_s=" << finalizeSeconds << " export_s=" << exportSeconds
-               << " convert_s=" << finalizeSeconds + exportSeconds
+               << " prepare_passes_s=" << median(passesRuns) << " finalize_s=" << finalizeSeconds
+               << " export_s=" << exportSeconds << " convert_s=" << median(convertRuns)
                << " calibrate_batch_s=" << median(calibrate)
                << " float_batch_s=" << median(floatForward) << " sqnr_db=" << sqnr << "\n";
   return 0;
