@@ -182,9 +182,10 @@ llvm::Expected<TensorData> toTensorData(const at::Tensor &tensor, llvm::StringRe
   data.dtype = *dtype;
   data.shape.assign(dense.sizes().begin(), dense.sizes().end());
   size_t bytes = dense.numel() * dense.element_size();
-  data.bytes.resize(bytes);
+  // One pass (resize would zero the bytes first).
+  const uint8_t *begin = static_cast<const uint8_t *>(dense.data_ptr());
   if (bytes)
-    std::memcpy(data.bytes.data(), dense.data_ptr(), bytes);
+    data.bytes.assign(begin, begin + bytes);
   return data;
 }
 

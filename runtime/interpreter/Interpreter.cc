@@ -183,9 +183,10 @@ llvm::Expected<TensorData> tensorToData(const at::Tensor &tensor, std::optional<
   data.dtype = irType;
   data.shape.assign(contiguous.sizes().begin(), contiguous.sizes().end());
   size_t size = contiguous.numel() * contiguous.element_size();
-  data.bytes.resize(size);
+  // One pass (resize would zero the bytes first).
+  const uint8_t *bytes = static_cast<const uint8_t *>(contiguous.data_ptr());
   if (size)
-    std::memcpy(data.bytes.data(), contiguous.data_ptr(), size);
+    data.bytes.assign(bytes, bytes + size);
   return data;
 }
 
