@@ -91,13 +91,14 @@ bool Node::hasUsedResults() const {
 }
 
 const Attribute *Node::attribute(llvm::StringRef name) const {
-  for (const NamedAttribute &entry : attributes_)
+  for (const NamedAttribute &entry : attributes())
     if (entry.first == name)
       return &entry.second;
   return nullptr;
 }
 
 void Node::setAttribute(llvm::StringRef name, Attribute value) {
+  unshareAttributes();
   for (NamedAttribute &entry : attributes_) {
     if (entry.first == name) {
       entry.second = std::move(value);
@@ -108,6 +109,7 @@ void Node::setAttribute(llvm::StringRef name, Attribute value) {
 }
 
 bool Node::removeAttribute(llvm::StringRef name) {
+  unshareAttributes();
   auto it = std::find_if(attributes_.begin(), attributes_.end(),
                          [&](const NamedAttribute &entry) { return entry.first == name; });
   if (it == attributes_.end())
@@ -154,10 +156,16 @@ std::string Node::describe() const {
 
 QuantAnnotation &Node::getOrCreateQuant() {
   if (!quant_) {
-    quant_ = std::make_unique<QuantAnnotation>();
+    quant_ = graph_->newQuant();
     quant_->inputs.resize(operands_.size());
   }
   return *quant_;
+}
+
+void Node::clearQuant() {
+  if (quant_)
+    graph_->destroyQuant(quant_);
+  quant_ = nullptr;
 }
 
 //===----------------------------------------------------------------------===//
@@ -175,6 +183,8 @@ Graph::~Graph() {
     Node *next = node->next_;
     for (Value *result : node->results_)
       result->~Value();
+    if (node->quant_)
+      node->quant_->~QuantAnnotation();
     node->~Node();
     node = next;
   }
@@ -184,7 +194,7 @@ Graph::~Graph() {
     value->~Value();
 }
 
-Value *Graph::newValue(Value::Kind kind, Type type, unsigned index) {
+Value *Graph::newValue(Value::Kind kind, const Type &type, unsigned index) {
   void *memory;
   if (freeValues_) {
     memory = freeValues_;
@@ -192,7 +202,7 @@ Value *Graph::newValue(Value::Kind kind, Type type, unsigned index) {
   } else {
     memory = allocator_.Allocate<Value>();
   }
-  return new (memory) Value(this, kind, std::move(type), index);
+  return new (memory) Value(this, kind, type, index);
 }
 
 void Graph::destroyValue(Value *value) {
@@ -202,30 +212,49 @@ void Graph::destroyValue(Value *value) {
   freeValues_ = slot;
 }
 
+QuantAnnotation *Graph::newQuant() {
+  void *memory;
+  if (freeQuants_) {
+    memory = freeQuants_;
+    freeQuants_ = freeQuants_->next;
+  } else {
+    memory = allocator_.Allocate<QuantAnnotation>();
+  }
+  return new (memory) QuantAnnotation();
+}
+
+void Graph::destroyQuant(QuantAnnotation *quant) {
+  quant->~QuantAnnotation();
+  freeQuants_ = new (static_cast<void *>(quant)) FreeSlot{freeQuants_};
+}
+
 void Graph::destroyNode(Node *node) {
   for (Value *result : node->results_)
     destroyValue(result);
+  if (node->quant_)
+    destroyQuant(node->quant_);
   node->~Node();
   FreeSlot *slot = new (static_cast<void *>(node)) FreeSlot{freeNodes_};
   freeNodes_ = slot;
 }
 
 Value *Graph::addInput(llvm::StringRef name, Type type) {
-  Value *value =
-      newValue(Value::Kind::Input, std::move(type), static_cast<unsigned>(inputs_.size()));
+  Value *value = newValue(Value::Kind::Input, type, static_cast<unsigned>(inputs_.size()));
   value->name_ = saveString(name);
   inputs_.push_back(value);
   return value;
 }
 
 Value *Graph::addParameter(llvm::StringRef name, Type type, bool isBuffer) {
-  if (parametersByName_.count(name))
+  // One lookup: the key is the graph's copy of the name, saved first (a
+  // refused name leaves its copy in the allocator; refusals are rare).
+  llvm::StringRef saved = saveString(name);
+  auto [entry, inserted] = parametersByName_.try_emplace(saved, nullptr);
+  if (!inserted)
     return nullptr;
-  Value *value =
-      newValue(Value::Kind::Parameter, std::move(type), static_cast<unsigned>(parameters_.size()));
-  // The key is the graph's copy of the name, not the caller's text.
-  value->name_ = saveString(name);
-  parametersByName_[value->name_] = value;
+  Value *value = newValue(Value::Kind::Parameter, type, static_cast<unsigned>(parameters_.size()));
+  value->name_ = saved;
+  entry->second = value;
   value->isBuffer_ = isBuffer;
   parameters_.push_back(value);
   return value;

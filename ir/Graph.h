@@ -12,7 +12,8 @@
 // free lists (an erased node's memory serves the next one created), because
 // one heap allocation per node and per value was the largest cost of passes
 // that rewrite million-node graphs, and nodes created one after another
-// then sit next to each other in memory.
+// then sit next to each other in memory. Quantization annotations come from
+// the same storage.
 //
 //===----------------------------------------------------------------------===//
 #pragma once
@@ -96,8 +97,8 @@ public:
 private:
   friend class Graph;
   friend class Node;
-  Value(Graph *graph, Kind kind, Type type, unsigned index)
-      : graph_(graph), type_(std::move(type)), kind_(kind), index_(index) {}
+  Value(Graph *graph, Kind kind, const Type &type, unsigned index)
+      : graph_(graph), type_(type), kind_(kind), index_(index) {}
   ~Value() = default;
   /// Appends `use` and returns its slot in the use list; the user keeps the
   /// slot so that removing the use is O(1) (see Node::useSlots_).
@@ -174,13 +175,25 @@ public:
   bool hasUsedResults() const;
 
   // Attributes, in insertion order (the printer keeps that order).
-  const AttributeDict &attributes() const { return attributes_; }
+  const AttributeDict &attributes() const {
+    return sharedAttributes_ ? *sharedAttributes_ : attributes_;
+  }
   const Attribute *attribute(llvm::StringRef name) const;
   bool hasAttribute(llvm::StringRef name) const { return attribute(name) != nullptr; }
   void setAttribute(llvm::StringRef name, Attribute value);
   /// Replaces all attributes at once (keys must be unique): O(attributes),
   /// where setAttribute per key would be quadratic for large dictionaries.
-  void setAttributes(AttributeDict attributes) { attributes_ = std::move(attributes); }
+  void setAttributes(AttributeDict attributes) {
+    sharedAttributes_.reset();
+    attributes_ = std::move(attributes);
+  }
+  /// Gives the node a dictionary other nodes share, without copying it (a
+  /// pass that makes many nodes with equal attributes builds them once).
+  /// The first change through setAttribute/removeAttribute copies it.
+  void shareAttributes(std::shared_ptr<const AttributeDict> attributes) {
+    attributes_.clear();
+    sharedAttributes_ = std::move(attributes);
+  }
   bool removeAttribute(llvm::StringRef name);
 
   // Provenance.
@@ -199,9 +212,9 @@ public:
   std::string describe() const;
 
   // Quantization annotation (null until annotated).
-  const QuantAnnotation *quant() const { return quant_.get(); }
+  const QuantAnnotation *quant() const { return quant_; }
   QuantAnnotation &getOrCreateQuant();
-  void clearQuant() { quant_.reset(); }
+  void clearQuant();
 
   // Position in the graph's node list.
   Node *prev() const { return prev_; }
@@ -211,6 +224,13 @@ public:
 private:
   friend class Graph;
   friend class Value;
+  /// Makes a shared dictionary the node's own before a change.
+  void unshareAttributes() {
+    if (sharedAttributes_) {
+      attributes_ = *sharedAttributes_;
+      sharedAttributes_.reset();
+    }
+  }
   Node(Graph *graph, const OpInfo *op, uint64_t id) : graph_(graph), op_(op), id_(id) {}
   ~Node() = default;
 
@@ -227,10 +247,14 @@ private:
   llvm::SmallVector<unsigned, 3> useSlots_;
   /// Owned: allocated and destroyed by the graph with the node.
   llvm::SmallVector<Value *, 1> results_;
+  /// Own attributes, unless sharedAttributes_ is set (copy on write).
   AttributeDict attributes_;
+  std::shared_ptr<const AttributeDict> sharedAttributes_;
   SourceInfo source_;
   Location textLocation_;
-  std::unique_ptr<QuantAnnotation> quant_;
+  /// Owned; from the graph's storage like nodes (annotate gives most nodes
+  /// one, insert-fake-quant clears them all).
+  QuantAnnotation *quant_ = nullptr;
 };
 
 /// Forward iterator over a graph's nodes. Safe to erase the *current* node
@@ -329,9 +353,11 @@ private:
   /// Node and Value storage: from the free lists when they are not empty,
   /// else from allocator_. Destroying runs the destructor and pushes the
   /// memory on the free list.
-  Value *newValue(Value::Kind kind, Type type, unsigned index);
+  Value *newValue(Value::Kind kind, const Type &type, unsigned index);
   void destroyValue(Value *value);
   void destroyNode(Node *node);
+  QuantAnnotation *newQuant();
+  void destroyQuant(QuantAnnotation *quant);
 
   /// A recycled Node or Value slot.
   struct FreeSlot {
@@ -354,6 +380,7 @@ private:
   llvm::StringSaver names_{allocator_};
   FreeSlot *freeNodes_ = nullptr;
   FreeSlot *freeValues_ = nullptr;
+  FreeSlot *freeQuants_ = nullptr;
 };
 
 } // namespace qfx

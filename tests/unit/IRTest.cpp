@@ -253,6 +253,26 @@ TEST(IRTest, ErasedNodesAndValuesAreRecycled) {
   EXPECT_EQ(graph.parameter("w999"), nullptr);
 }
 
+TEST(IRTest, SharedAttributesAreCopiedOnWrite) {
+  Chain c;
+  auto shared = std::make_shared<const AttributeDict>(
+      AttributeDict{{"scale", Attribute::floatList({0.5})}, {"dtype", Attribute::string("int8")}});
+  c.relu->shareAttributes(shared);
+  c.sigmoid->shareAttributes(shared);
+  EXPECT_EQ(&c.relu->attributes(), shared.get()); // no copy
+  ASSERT_NE(c.relu->attribute("dtype"), nullptr);
+  c.relu->setAttribute("dtype", Attribute::string("uint8"));
+  EXPECT_EQ(c.relu->attribute("dtype")->getString(), "uint8");
+  EXPECT_EQ(c.sigmoid->attribute("dtype")->getString(), "int8"); // the other still shares
+  EXPECT_EQ(shared->at(1).second.getString(), "int8");
+  EXPECT_TRUE(c.sigmoid->removeAttribute("scale"));
+  EXPECT_EQ(c.sigmoid->attributes().size(), 1u);
+  EXPECT_EQ(shared->size(), 2u);
+  c.relu->setAttributes({{"z", Attribute::none()}});
+  EXPECT_EQ(c.relu->attributes().size(), 1u);
+  EXPECT_TRUE(verify(c.graph).empty());
+}
+
 TEST(IRTest, ManyUsesOfOneValueStayRight) {
   // Use lists keep two uses inline and spill beyond: removing uses in any
   // order keeps every user's slot right.
