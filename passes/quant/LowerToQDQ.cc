@@ -47,8 +47,11 @@
 
 #include "llvm/ADT/DenseMap.h"
 #include "llvm/ADT/Hashing.h"
+#include "llvm/ADT/SmallString.h"
 #include "llvm/ADT/SmallVector.h"
+#include "llvm/ADT/Twine.h"
 
+#include <memory>
 #include <optional>
 #include <vector>
 
@@ -178,11 +181,15 @@ Type withElement(const Type &type, DType dtype) {
   return Type::unrankedTensor(dtype);
 }
 
-std::string uniqueParameterName(const Graph &graph, const std::string &base) {
-  std::string name = base;
-  for (unsigned suffix = 1; graph.parameter(name); ++suffix)
-    name = base + "_" + std::to_string(suffix);
-  return name;
+/// A new buffer named `base`, or `base_1`, `base_2`, ... when taken. The
+/// first try is one lookup: addParameter refuses a taken name.
+Value *addUniqueBuffer(Graph &graph, llvm::StringRef base, const Type &type) {
+  if (Value *buffer = graph.addParameter(base, type, /*isBuffer=*/true))
+    return buffer;
+  for (unsigned suffix = 1;; ++suffix)
+    if (Value *buffer = graph.addParameter((base + "_" + llvm::Twine(suffix)).str(), type,
+                                           /*isBuffer=*/true))
+      return buffer;
 }
 
 /// Creates a node of `op` before `fakeQuant`, with its provenance.
@@ -191,6 +198,17 @@ Node *createLike(Graph &graph, const Node &fakeQuant, const OpInfo *op,
                  AttributeDict attributes) {
   Node *node = graph.createNode(op, operands, {resultType});
   node->setAttributes(std::move(attributes));
+  node->copyProvenance(fakeQuant);
+  graph.insertBefore(const_cast<Node *>(&fakeQuant), node);
+  return node;
+}
+
+/// The same with attributes shared with other nodes (activation plans).
+Node *createLike(Graph &graph, const Node &fakeQuant, const OpInfo *op,
+                 llvm::ArrayRef<Value *> operands, const Type &resultType,
+                 const std::shared_ptr<const AttributeDict> &attributes) {
+  Node *node = graph.createNode(op, operands, {resultType});
+  node->shareAttributes(attributes);
   node->copyProvenance(fakeQuant);
   graph.insertBefore(const_cast<Node *>(&fakeQuant), node);
   return node;
@@ -216,15 +234,16 @@ uint64_t hashType(const Type &type) {
 
 /// What an activation fake-quant becomes: the ops and their attributes.
 /// Fake-quants of one group (and many groups calibration gave equal
-/// qparams) share one plan, built once.
+/// qparams) share one plan, built once; its nodes share its attribute
+/// dictionaries instead of copying them.
 struct ActivationPlan {
   std::vector<int64_t> qparamShape;
   bool stock = false;
   Attribute retainedQParams; // keeps the cache key's storage alive
   const OpInfo *quantizeOp = nullptr;
-  AttributeDict quantizeAttributes;
+  std::shared_ptr<const AttributeDict> quantizeAttributes;
   const OpInfo *dequantizeOp = nullptr;
-  AttributeDict dequantizeAttributes;
+  std::shared_ptr<const AttributeDict> dequantizeAttributes;
 };
 
 PassResult LowerToQDQPass::run(Graph &graph, PassContext &context) {
@@ -358,8 +377,9 @@ PassResult LowerToQDQPass::run(Graph &graph, PassContext &context) {
         if (!type.hasStaticShape())
           return fail(context, *node,
                       "a quantized weight needs a static shape, found " + type.str());
-        std::string name = uniqueParameterName(graph, input->name().str() + "_quantized");
-        Value *codes = graph.addParameter(name, typePlan->codeValueType, /*isBuffer=*/true);
+        llvm::SmallString<64> name(input->name());
+        name += "_quantized";
+        Value *codes = addUniqueBuffer(graph, name, typePlan->codeValueType);
         if (input->data()) {
           llvm::Expected<TensorData> data =
               quantizer ? quantizer->quantize(*input->data(), spec, qparams, qparamShape)
@@ -386,8 +406,9 @@ PassResult LowerToQDQPass::run(Graph &graph, PassContext &context) {
           }
           Node *quantized =
               createLike(graph, *node, op, {codes}, typePlan->codeValueType, std::move(attributes));
-          replacement =
-              createLike(graph, *node, atenDequantize, {quantized->result(0)}, type, {})->result(0);
+          replacement = createLike(graph, *node, atenDequantize, {quantized->result(0)}, type,
+                                   AttributeDict())
+                            ->result(0);
         } else {
           replacement = createLike(graph, *node, dequantizeOp, {codes}, type,
                                    qdqAttributes(typePlan->parts, qparams, &weightZeroPoints))
@@ -401,26 +422,27 @@ PassResult LowerToQDQPass::run(Graph &graph, PassContext &context) {
       ActivationPlan built;
       built.qparamShape = qparamShape;
       built.stock = stock;
+      AttributeDict quantizeAttributes;
       if (stock) {
         if (spec.granularity().isPerTensor()) {
           built.quantizeOp = lookupOp("aten::quantize_per_tensor");
-          built.quantizeAttributes.emplace_back("scale", Attribute::floating(qparams.scale[0]));
-          built.quantizeAttributes.emplace_back("zero_point",
-                                                Attribute::integer(qparams.zeroPoint[0]));
+          quantizeAttributes.emplace_back("scale", Attribute::floating(qparams.scale[0]));
+          quantizeAttributes.emplace_back("zero_point", Attribute::integer(qparams.zeroPoint[0]));
         } else {
           built.quantizeOp = lookupOp("aten::quantize_per_channel");
-          built.quantizeAttributes.emplace_back("scales", Attribute::floatList(qparams.scale));
-          built.quantizeAttributes.emplace_back("zero_points",
-                                                Attribute::intList(qparams.zeroPoint));
-          built.quantizeAttributes.emplace_back("axis",
-                                                Attribute::integer(channelAxis(spec, type)));
+          quantizeAttributes.emplace_back("scales", Attribute::floatList(qparams.scale));
+          quantizeAttributes.emplace_back("zero_points", Attribute::intList(qparams.zeroPoint));
+          quantizeAttributes.emplace_back("axis", Attribute::integer(channelAxis(spec, type)));
         }
-        built.quantizeAttributes.emplace_back("dtype",
-                                              Attribute::string(stockDTypeName(spec).str()));
+        quantizeAttributes.emplace_back("dtype", Attribute::string(stockDTypeName(spec).str()));
+        built.quantizeAttributes =
+            std::make_shared<const AttributeDict>(std::move(quantizeAttributes));
         built.dequantizeOp = atenDequantize;
+        built.dequantizeAttributes = std::make_shared<const AttributeDict>();
       } else {
         built.quantizeOp = quantizeOp;
-        built.quantizeAttributes = qdqAttributes(typePlan->parts, qparams);
+        built.quantizeAttributes =
+            std::make_shared<const AttributeDict>(qdqAttributes(typePlan->parts, qparams));
         built.dequantizeOp = dequantizeOp;
         built.dequantizeAttributes = built.quantizeAttributes;
       }
