@@ -11,6 +11,11 @@
 //    (an exact rewrite up to float rounding), copied before quantization, so
 //    every conv / linear of the quantized graph has a float counterpart to
 //    compare per layer (matched by module path, op and occurrence).
+//  - MLIR models (`.mlir`: one func.func of tosa ops, ir/mlir) take the same
+//    path: the function's argument types are the input types, the
+//    interpreter runs the tosa ops with runtime/tosa's kernels, and the
+//    quantized graph is written back as MLIR (quant dialect, qfx dialect
+//    where quant cannot express it) instead of TorchScript.
 // This is the only libtorch TU of the tool; the embedded default model is
 // built here with torch::jit::Module::define.
 //
@@ -29,6 +34,7 @@
 #include "runtime/interpreter/GraphCopy.h"
 #include "runtime/interpreter/Interpreter.h"
 #include "runtime/interpreter/Quantizer.h"
+#include "runtime/tosa/TosaKernels.h"
 
 #include <ATen/ATen.h>
 #include <torch/csrc/jit/api/module.h>
@@ -40,6 +46,7 @@
 #include "llvm/Support/FileSystem.h"
 #include "llvm/Support/Format.h"
 #include "llvm/Support/InitLLVM.h"
+#include "llvm/Support/MemoryBuffer.h"
 #include "llvm/Support/Path.h"
 #include "llvm/Support/WithColor.h"
 #include "llvm/Support/raw_ostream.h"
@@ -365,8 +372,9 @@ std::string defaultOutputPath(const QuantizeJobOptions &options) {
     return path.str().str();
   }
   llvm::SmallString<128> path(options.input);
+  bool mlir = llvm::sys::path::extension(options.input) == ".mlir";
   llvm::sys::path::replace_extension(path, "");
-  path += "_q.pt";
+  path += mlir ? "_q.mlir" : "_q.pt";
   return path.str().str();
 }
 
@@ -387,6 +395,58 @@ llvm::Error runPasses(Graph &graph, llvm::StringRef pipeline, llvm::raw_ostream 
   if (manager.run(graph) == PassResult::Failed || diagnostics.hadErrors())
     return makeError(errors);
   return llvm::Error::success();
+}
+
+/// Collects diagnostics as `file:line:col: error: message` lines.
+class DiagnosticCollector {
+public:
+  explicit DiagnosticCollector(DiagnosticEngine &engine) {
+    engine.setHandler([this](const Diagnostic &d) {
+      if (d.severity != Severity::Error && d.severity != Severity::Note)
+        return;
+      if (!text_.empty())
+        text_ += "\n";
+      if (d.location.isKnown())
+        text_ += (d.location.file + ":" + llvm::Twine(d.location.line) + ":" +
+                  llvm::Twine(d.location.column) + ": ")
+                     .str();
+      text_ += severityName(d.severity).str() + ": " + d.message;
+    });
+  }
+  const std::string &text() const { return text_; }
+
+private:
+  std::string text_;
+};
+
+/// An MLIR model: the one func.func with a body of `path` as a graph.
+llvm::Expected<std::unique_ptr<Graph>> importMlirModel(const std::string &path) {
+  llvm::ErrorOr<std::unique_ptr<llvm::MemoryBuffer>> buffer = llvm::MemoryBuffer::getFile(path);
+  if (!buffer)
+    return makeError("cannot read '" + path + "': " + buffer.getError().message());
+  DiagnosticEngine diagnostics;
+  DiagnosticCollector collected(diagnostics);
+  std::vector<std::unique_ptr<Graph>> graphs =
+      importMlir((*buffer)->getBuffer(), path, diagnostics);
+  if (diagnostics.hadErrors() || (graphs.empty() && !collected.text().empty()))
+    return makeError("cannot import '" + path + "':\n" + collected.text());
+  if (graphs.size() != 1)
+    return makeError("'" + path + "' holds " + llvm::Twine(graphs.size()) +
+                     " functions with a body; qfx-quantize quantizes a module with exactly one "
+                     "(use qfx-mlir-opt's passes for several)");
+  return std::move(graphs.front());
+}
+
+/// The graph as MLIR text (verified by the exporter).
+llvm::Expected<std::string> mlirText(const Graph &graph) {
+  DiagnosticEngine diagnostics;
+  DiagnosticCollector collected(diagnostics);
+  std::string text;
+  llvm::raw_string_ostream os(text);
+  if (!exportMlir(graph, os, diagnostics))
+    return makeError("MLIR export failed:\n" + collected.text());
+  os.flush();
+  return text;
 }
 
 } // namespace
@@ -417,61 +477,79 @@ llvm::Expected<QuantizeJobResult> runQuantizeJob(const QuantizeJobOptions &optio
   std::string modelName = !options.input.empty() ? options.input
                           : options.module       ? std::string("the given model")
                                                  : std::string("the default model");
-  try {
-    const tj::Module *module = options.module;
-    if (options.input.empty() && !module) {
-      defaultModel = buildDefaultModel(options.seed);
-      module = defaultModel.get();
-      if (inputTypes.empty())
-        inputTypes.push_back(Type::rankedTensor(DType::F32, {1, 3, 32, 32}));
-    }
-    auto import = [&](const std::vector<Type> &types) {
-      TorchScriptImportOptions importOptions;
-      importOptions.inputTypes = types;
-      if (defaultModel)
-        importOptions.graphName = "default_model";
-      return module ? importTorchScriptModule(*module, importOptions)
-                    : importTorchScriptFile(options.input, importOptions);
-    };
-    if (inputTypes.empty() && !options.data.empty()) {
-      // The first batch gives the input types; the untyped import only says
-      // how many inputs to read.
-      llvm::Expected<std::unique_ptr<Graph>> probe = import({});
-      if (!probe)
-        return probe.takeError();
-      llvm::Expected<std::unique_ptr<DataSource>> opened =
-          openDataSource(options.data, (*probe)->inputs().size());
-      if (!opened)
-        return opened.takeError();
-      data = std::move(*opened);
-      llvm::Expected<std::optional<Batch>> first = data->next();
-      if (!first)
-        return first.takeError();
-      if (!*first)
-        return makeError("calibration data '" + options.data + "' holds no batch");
-      for (const at::Tensor &tensor : **first)
-        inputTypes.push_back(typeOfTensor(tensor));
-      if (llvm::Error error = data->reset())
-        return std::move(error);
-    }
-    llvm::Expected<std::unique_ptr<Graph>> imported = import(inputTypes);
+  // An MLIR model (func/tosa) comes with its types; its result is MLIR too.
+  bool mlirModel = llvm::sys::path::extension(options.input) == ".mlir";
+  if (mlirModel) {
+    if (!inputTypes.empty())
+      return makeError("--input-type does not apply to MLIR models: the input types are the "
+                       "function's argument types");
+    if (options.stockOps)
+      return makeError("--stock-ops only applies to TorchScript output; '" + options.input +
+                       "' is quantized to MLIR");
+    registerTosaKernels();
+    llvm::Expected<std::unique_ptr<Graph>> imported = importMlirModel(options.input);
     if (!imported)
       return imported.takeError();
     graph = std::move(*imported);
-  } catch (const c10::Error &error) {
-    return makeError("building or importing " + modelName +
-                     " failed: " + error.what_without_backtrace());
-  } catch (const std::exception &error) {
-    return makeError("building or importing " + modelName + " failed: " + error.what());
+  } else {
+    try {
+      const tj::Module *module = options.module;
+      if (options.input.empty() && !module) {
+        defaultModel = buildDefaultModel(options.seed);
+        module = defaultModel.get();
+        if (inputTypes.empty())
+          inputTypes.push_back(Type::rankedTensor(DType::F32, {1, 3, 32, 32}));
+      }
+      auto import = [&](const std::vector<Type> &types) {
+        TorchScriptImportOptions importOptions;
+        importOptions.inputTypes = types;
+        if (defaultModel)
+          importOptions.graphName = "default_model";
+        return module ? importTorchScriptModule(*module, importOptions)
+                      : importTorchScriptFile(options.input, importOptions);
+      };
+      if (inputTypes.empty() && !options.data.empty()) {
+        // The first batch gives the input types; the untyped import only says
+        // how many inputs to read.
+        llvm::Expected<std::unique_ptr<Graph>> probe = import({});
+        if (!probe)
+          return probe.takeError();
+        llvm::Expected<std::unique_ptr<DataSource>> opened =
+            openDataSource(options.data, (*probe)->inputs().size());
+        if (!opened)
+          return opened.takeError();
+        data = std::move(*opened);
+        llvm::Expected<std::optional<Batch>> first = data->next();
+        if (!first)
+          return first.takeError();
+        if (!*first)
+          return makeError("calibration data '" + options.data + "' holds no batch");
+        for (const at::Tensor &tensor : **first)
+          inputTypes.push_back(typeOfTensor(tensor));
+        if (llvm::Error error = data->reset())
+          return std::move(error);
+      }
+      llvm::Expected<std::unique_ptr<Graph>> imported = import(inputTypes);
+      if (!imported)
+        return imported.takeError();
+      graph = std::move(*imported);
+    } catch (const c10::Error &error) {
+      return makeError("building or importing " + modelName +
+                       " failed: " + error.what_without_backtrace());
+    } catch (const std::exception &error) {
+      return makeError("building or importing " + modelName + " failed: " + error.what());
+    }
   }
   result.nodesImported = graph->numNodes();
   for (const Value *input : graph->inputs())
     if (!input->type().isTensor() || !input->type().hasStaticShape())
       if (!data && options.data.empty())
-        return makeError("input %" + input->name() + " of " + modelName + " has type " +
-                         input->type().str() +
-                         "; synthetic calibration data needs static shapes: pass --data with "
-                         "real batches or --input-type (e.g. 1x3x224x224) per input");
+        return makeError(
+            "input %" + input->name() + " of " + modelName + " has type " + input->type().str() +
+            (mlirModel ? "; synthetic calibration data needs static shapes: pass --data with real "
+                         "batches, or give the function static argument types"
+                       : "; synthetic calibration data needs static shapes: pass --data with "
+                         "real batches or --input-type (e.g. 1x3x224x224) per input"));
   // Ops qfx knows nothing about stay float (and are run as they are).
   llvm::StringSet<> warned;
   for (const Node *node : graph->nodes())
@@ -485,11 +563,19 @@ llvm::Expected<QuantizeJobResult> runQuantizeJob(const QuantizeJobOptions &optio
   std::optional<PendingFile> floatFile;
   if (!options.floatOutput.empty()) {
     floatFile.emplace(options.floatOutput);
-    llvm::Expected<std::string> temp = floatFile->reserve();
-    if (!temp)
-      return temp.takeError();
-    if (llvm::Error error = exportTorchScript(*graph, *temp))
-      return std::move(error);
+    if (mlirModel) {
+      llvm::Expected<std::string> text = mlirText(*graph);
+      if (!text)
+        return text.takeError();
+      if (llvm::Error error = floatFile->write(*text))
+        return std::move(error);
+    } else {
+      llvm::Expected<std::string> temp = floatFile->reserve();
+      if (!temp)
+        return temp.takeError();
+      if (llvm::Error error = exportTorchScript(*graph, *temp))
+        return std::move(error);
+    }
   }
 
   if (!data) {
@@ -620,17 +706,16 @@ llvm::Expected<QuantizeJobResult> runQuantizeJob(const QuantizeJobOptions &optio
   // the side files into place.
   start = Clock::now();
   std::optional<PendingFile> mlirFile, qfxFile;
+  std::optional<std::string> quantizedMlir;
+  if (!options.mlirOutput.empty() || mlirModel) {
+    llvm::Expected<std::string> text = mlirText(*quantized);
+    if (!text)
+      return text.takeError();
+    quantizedMlir = std::move(*text);
+  }
   if (!options.mlirOutput.empty()) {
-    DiagnosticEngine diagnostics;
-    std::string errors;
-    diagnostics.setHandler([&](const Diagnostic &d) { errors += d.message + "\n"; });
-    std::string text;
-    llvm::raw_string_ostream os(text);
-    if (!exportMlir(*quantized, os, diagnostics))
-      return makeError("MLIR export failed: " + errors);
-    os.flush();
     mlirFile.emplace(options.mlirOutput);
-    if (llvm::Error error = mlirFile->write(text))
+    if (llvm::Error error = mlirFile->write(*quantizedMlir))
       return std::move(error);
   }
   if (!options.qfxOutput.empty()) {
@@ -642,8 +727,16 @@ llvm::Expected<QuantizeJobResult> runQuantizeJob(const QuantizeJobOptions &optio
     if (llvm::Error error = qfxFile->write(text))
       return std::move(error);
   }
-  if (llvm::Error error = exportTorchScript(*quantized, result.output))
+  if (mlirModel) {
+    // The quantized MLIR module is the main output.
+    PendingFile output(result.output);
+    if (llvm::Error error = output.write(*quantizedMlir))
+      return std::move(error);
+    if (llvm::Error error = output.commit())
+      return std::move(error);
+  } else if (llvm::Error error = exportTorchScript(*quantized, result.output)) {
     return std::move(error);
+  }
   for (std::optional<PendingFile> *file : {&mlirFile, &qfxFile, &floatFile})
     if (*file)
       if (llvm::Error error = (*file)->commit())
@@ -687,10 +780,12 @@ llvm::Expected<QuantizeJobResult> runQuantizeJob(const QuantizeJobOptions &optio
 int qfxQuantizeMain(int argc, char **argv) {
   llvm::InitLLVM initLLVM(argc, argv);
   llvm::cl::OptionCategory category("qfx-quantize options");
-  llvm::cl::opt<std::string> input(llvm::cl::Positional,
-                                   llvm::cl::desc("[model.pt] (default: the embedded model)"),
-                                   llvm::cl::cat(category));
-  llvm::cl::opt<std::string> output("o", llvm::cl::desc("Quantized TorchScript output (.pt)"),
+  llvm::cl::opt<std::string> input(
+      llvm::cl::Positional, llvm::cl::desc("[model.pt | model.mlir] (default: the embedded model)"),
+      llvm::cl::cat(category));
+  llvm::cl::opt<std::string> output("o",
+                                    llvm::cl::desc("Quantized model: TorchScript (.pt), or MLIR "
+                                                   "for a .mlir input"),
                                     llvm::cl::value_desc("file"), llvm::cl::cat(category));
   llvm::cl::opt<std::string> config(
       "config",
@@ -732,7 +827,8 @@ int qfxQuantizeMain(int argc, char **argv) {
   llvm::cl::HideUnrelatedOptions(category);
   llvm::cl::ParseCommandLineOptions(
       argc, argv,
-      "qfx-quantize: post-training quantization of a TorchScript model in one command\n");
+      "qfx-quantize: post-training quantization of a TorchScript or MLIR (tosa) model in one "
+      "command\n");
 
   QuantizeJobOptions options;
   options.input = input;

@@ -17,6 +17,11 @@
 // transformer encoder block, defined in TorchScript source with random
 // weights from a fixed seed) on synthetic data.
 //
+// A `.mlir` model (one func.func of tosa ops) goes through the same job and
+// comes out as MLIR (`-o model_q.mlir`, default `<stem>_q.mlir`): quantize /
+// dequantize as the quant dialect's qcast / dcast with calibrated scales,
+// weights as integer constants (docs/MLIR.md).
+//
 // Outputs are written to temporary files renamed into place at the end: on
 // any error the tool prints one message and exits 1, leaving no partial
 // file. runQuantizeJob is the whole job without the command line, for tests.
@@ -46,8 +51,8 @@ namespace qfx {
 class Graph;
 
 struct QuantizeJobOptions {
-  /// A TorchScript .pt file; empty: `module`, else the embedded default
-  /// model.
+  /// A TorchScript .pt file or an MLIR .mlir file; empty: `module`, else the
+  /// embedded default model.
   std::string input;
   /// An in-memory model (not owned; used when `input` is empty); give its
   /// input types in `inputTypes` or pass `data`.

@@ -8,7 +8,8 @@
 // permutes activations between TOSA's NHWC and ATen's NCHW (views; ATen's
 // channels-last kernels make the way back a free view too) and calls ATen.
 // Constant weights are permuted to ATen's layout once and cached per source
-// tensor (identity and version counter), so a weight parameter is converted
+// tensor (identity and version counter, where the tensor has one: inference
+// tensors do not), so a weight parameter is converted
 // on the first batch only; a weight that changes (a fake-quant's output,
 // training) is converted again, and tensors that require gradients are never
 // cached so autograd sees the permute.
@@ -135,9 +136,12 @@ public:
   at::Tensor get(const at::Tensor &weight) {
     if (weight.requires_grad())
       return derive_(weight);
-    if (!result_.defined() || !weight.is_same(source_) || weight._version() != version_) {
+    // Inference tensors (made under c10::InferenceMode) have no version
+    // counter: identity alone decides for them.
+    uint32_t version = weight.is_inference() ? 0 : weight._version();
+    if (!result_.defined() || !weight.is_same(source_) || version != version_) {
       source_ = weight;
-      version_ = weight._version();
+      version_ = version;
       result_ = derive_(weight).contiguous();
     }
     return result_;

@@ -21,8 +21,9 @@ tools = [t for t in lit_config.params.get("qfx_tools", "").split(":") if t]
 path = []
 for tool in tools:
     name = os.path.basename(tool)
-    # Whole words only: not inside paths, options (--check-prefix=count) or longer names.
-    pattern = r"(?<![-\w./%=,:@])" + re.escape(name) + r"(?![-\w./=])"
+    # Whole words only: not inside paths, options (--check-prefix=count), longer names or MLIR
+    # pass pipelines (`func.func(qfx-quantize{...},...)` names the MLIR pass, not the tool).
+    pattern = r"(?<![-\w./%=,:@(])" + re.escape(name) + r"(?![-\w./={])"
     config.substitutions.append((pattern, tool))
     if os.path.dirname(tool) not in path:
         path.append(os.path.dirname(tool))
