@@ -162,10 +162,16 @@ int main(int argc, char **argv) {
       if (const char *loops = std::getenv("QFX_BENCH_CALIBRATION_LOOPS"))
         for (int i = 0, e = std::atoi(loops); i < e; ++i)
           check(quantizer.forward(batches[i % batches.size()]), "calibration forward");
+      // Each calibration forward is followed by our float forward on the
+      // same batch: on a shared machine, pairs measured back to back give a
+      // ratio that drifting load does not bias.
       for (const Batch &batch : batches) {
         Clock::time_point t = Clock::now();
         check(quantizer.forward(batch), "calibration forward");
         calibrate.push_back(since(t));
+        t = Clock::now();
+        check(floatRun->run(batch), "float forward");
+        floatForward.push_back(since(t));
       }
     }
     start = Clock::now();
@@ -182,11 +188,6 @@ int main(int argc, char **argv) {
     convertRuns.push_back(finalizeRuns.back() + exportRuns.back());
     if (round == 0)
       quantized = std::move(lowered);
-  }
-  for (const Batch &batch : batches) {
-    Clock::time_point t = Clock::now();
-    check(floatRun->run(batch), "float forward");
-    floatForward.push_back(since(t));
   }
   double prepareSeconds = median(prepareRuns), initForwardSeconds = median(initForwardRuns);
   double finalizeSeconds = median(finalizeRuns), exportSeconds = median(exportRuns);
