@@ -141,7 +141,7 @@ int main(int argc, char **argv) {
       convertRuns;
   // Median time of each phase over the rounds (QFX_BENCH_PHASES=1 prints them).
   std::map<std::string, std::vector<double>> phaseRuns;
-  std::vector<double> calibrate, floatForward;
+  std::vector<double> calibrate, floatForward, calibrateOverFloat;
   std::unique_ptr<Graph> quantized;
   size_t fakeQuants = 0;
   for (unsigned round = 0; round < std::max(1u, repeat.getValue()); ++round) {
@@ -172,6 +172,7 @@ int main(int argc, char **argv) {
         t = Clock::now();
         check(floatRun->run(batch), "float forward");
         floatForward.push_back(since(t));
+        calibrateOverFloat.push_back(calibrate.back() / floatForward.back());
       }
     }
     start = Clock::now();
@@ -215,6 +216,8 @@ int main(int argc, char **argv) {
                << " prepare_passes_s=" << median(passesRuns) << " finalize_s=" << finalizeSeconds
                << " export_s=" << exportSeconds << " convert_s=" << median(convertRuns)
                << " calibrate_batch_s=" << median(calibrate)
-               << " float_batch_s=" << median(floatForward) << " sqnr_db=" << sqnr << "\n";
+               << " float_batch_s=" << median(floatForward)
+               << " calibrate_over_float=" << median(calibrateOverFloat) << " sqnr_db=" << sqnr
+               << "\n";
   return 0;
 }

@@ -99,7 +99,23 @@ def per_batch(model, batches):
     return statistics.median(times), outputs
 
 
-def run_flow(prepare, convert, batches, floats, rounds):
+def paired_calibration(prepared, eager, batches):
+    """Median calibration forward, and the median ratio to an eager float forward on the same
+    batch run right after it (a ratio that drifting load on a shared machine does not bias)."""
+    times, ratios = [], []
+    with torch.no_grad():
+        for batch in batches:
+            start = time.perf_counter()
+            prepared(*batch)
+            calibration = time.perf_counter() - start
+            start = time.perf_counter()
+            eager(*batch)
+            times.append(calibration)
+            ratios.append(calibration / (time.perf_counter() - start))
+    return statistics.median(times), statistics.median(ratios)
+
+
+def run_flow(prepare, convert, batches, floats, rounds, eager):
     """Median prepare and convert times over `rounds`; calibration and SQNR of the first."""
     prepare_times, convert_times, result = [], [], {}
     for round in range(rounds):
@@ -107,7 +123,8 @@ def run_flow(prepare, convert, batches, floats, rounds):
         prepared = prepare()
         prepare_times.append(time.perf_counter() - start)
         if round == 0:
-            result["calibrate_batch_s"], _ = per_batch(prepared, batches)
+            result["calibrate_batch_s"], result["calibrate_over_float"] = paired_calibration(
+                prepared, eager, batches)
         else:
             per_batch(prepared, batches[:1])  # observers need one forward before convert
         start = time.perf_counter()
@@ -124,12 +141,13 @@ def run_flow(prepare, convert, batches, floats, rounds):
 def run_pytorch(eager, traced, batches, floats, skip_fx, rounds):
     results = {}
     jit = run_flow(lambda: prepare_jit(traced, {"": QCONFIG}, inplace=False),
-                   lambda prepared: convert_jit(prepared, inplace=False), batches, floats, rounds)
+                   lambda prepared: convert_jit(prepared, inplace=False), batches, floats, rounds,
+                   eager)
     results.update({"jit_" + k: v for k, v in jit.items()})
     if not skip_fx:
         fx = run_flow(lambda: prepare_fx(copy.deepcopy(eager), QConfigMapping().set_global(QCONFIG),
                                          batches[0]),
-                      convert_fx, batches, floats, rounds)
+                      convert_fx, batches, floats, rounds, eager)
         results.update({"fx_" + k: v for k, v in fx.items()})
     return results
 
@@ -217,14 +235,17 @@ def print_model(name, qfx, peers, torch_float):
               % ("quantize_jit" if flow == "jit" else "FX", fmt(peers[flow + "_prepare_s"]),
                  fmt(peers[flow + "_convert_s"]), fmt(total), peers[flow + "_sqnr_db"],
                  total / ours, total / (qfx["prepare_s"] + qfx["convert_s"] + qfx["import_s"])))
-    print("  calibration per batch: qfx %s (our float forward %s: x%.2f)"
+    print("  calibration per batch: qfx %s, our float forward %s; calibration / float forward "
+          "on the same batch (paired): x%.2f"
           % (fmt(qfx["calibrate_batch_s"]), fmt(qfx["float_batch_s"]),
-             qfx["calibrate_batch_s"] / qfx["float_batch_s"]))
+             qfx["calibrate_over_float"]))
     for flow in ("jit", "fx"):
         if flow + "_calibrate_batch_s" in peers:
-            print("      %-26s %s (qfx faster by x%.2f)"
-                  % ("quantize_jit" if flow == "jit" else "FX", fmt(peers[flow + "_calibrate_batch_s"]),
-                     peers[flow + "_calibrate_batch_s"] / qfx["calibrate_batch_s"]))
+            print("      %-26s %s (qfx faster by x%.2f); / PyTorch eager float (paired): x%.2f"
+                  % ("quantize_jit" if flow == "jit" else "FX",
+                     fmt(peers[flow + "_calibrate_batch_s"]),
+                     peers[flow + "_calibrate_batch_s"] / qfx["calibrate_batch_s"],
+                     peers[flow + "_calibrate_over_float"]))
     print("      %-26s %s" % ("PyTorch eager float", fmt(torch_float)), flush=True)
 
 
@@ -232,18 +253,24 @@ def print_summary(rows):
     print("== Summary (targets: prepare+convert >= 20x quantize_jit, >= 50x FX; calibration per "
           "batch < quantize_jit's and <= 1.3x our float forward; SQNR >= quantize_jit's).")
     print("   qfx prepare+convert = passes, interpreter build, finalize, export; without import and "
-          "the init forward (both printed per model above).")
-    print("  %-14s %10s %10s %12s %12s %10s %10s" % ("model", "vs jit", "vs FX", "calib/jit",
-                                                   "calib/float", "SQNR qfx", "SQNR jit"))
+          "the init forward (both printed per model above). calib/float: each flow's calibration "
+          "forward over a float forward run right after it on the same batch (qfx: our "
+          "interpreter; PyTorch: eager).")
+    print("  %-13s %7s %7s %9s %8s %11s %10s %9s %9s %9s %9s"
+          % ("model", "vs jit", "vs FX", "calib qfx", "calib/jit", "calib/float", "jit/float",
+             "FX/float", "SQNR qfx", "SQNR jit", "SQNR FX"))
+    nan = float("nan")
     for name, qfx, peers, _ in rows:
         ours = compiler_seconds(qfx)
         jit = (peers["jit_prepare_s"] + peers["jit_convert_s"]) / ours
         fx = ((peers["fx_prepare_s"] + peers["fx_convert_s"]) / ours
-              if "fx_prepare_s" in peers else float("nan"))
-        print("  %-14s %9.0fx %9.0fx %11.2fx %11.2fx %7.2f dB %7.2f dB"
-              % (name, jit, fx, qfx["calibrate_batch_s"] / peers["jit_calibrate_batch_s"],
-                 qfx["calibrate_batch_s"] / qfx["float_batch_s"], qfx["sqnr_db"],
-                 peers["jit_sqnr_db"]))
+              if "fx_prepare_s" in peers else nan)
+        print("  %-13s %6.0fx %6.0fx %8.4fs %8.2fx %10.2fx %9.2fx %8.2fx %9.2f %9.2f %9.2f"
+              % (name, jit, fx, qfx["calibrate_batch_s"],
+                 qfx["calibrate_batch_s"] / peers["jit_calibrate_batch_s"],
+                 qfx["calibrate_over_float"], peers["jit_calibrate_over_float"],
+                 peers.get("fx_calibrate_over_float", nan), qfx["sqnr_db"],
+                 peers["jit_sqnr_db"], peers.get("fx_sqnr_db", nan)))
 
 
 if __name__ == "__main__":
