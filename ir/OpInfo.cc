@@ -74,6 +74,14 @@ llvm::SmallVector<llvm::StringRef, 2> OpInfo::requiredAttributes() const {
   return names;
 }
 
+int64_t OpInfo::weightDim(int64_t specAxis, int64_t rank) const {
+  if (has(optrait::WeightChannelsLast) && rank >= 2) // [O, I, k...] -> [O, k..., I]
+    return specAxis == 0 ? 0 : specAxis == 1 ? rank - 1 : specAxis - 1;
+  if (has(optrait::WeightKernelFirst) && rank >= 2) // [C, M, k...] -> [k..., C, M]
+    return specAxis < 2 ? rank - 2 + specAxis : specAxis - 2;
+  return specAxis;
+}
+
 const OpInfo *lookupOp(llvm::StringRef name) { return registry().lookup(name); }
 
 const OpInfo &opInfo(OpCode code) { return kKnownOps[static_cast<size_t>(code)]; }

@@ -58,6 +58,14 @@ enum : uint32_t {
   /// reference re-tags such outputs as affine (§3.4), which matters to how
   /// share-observers compares specs in its reference mode.
   NonNegative = 1u << 16,
+  /// The weight is stored channels-last, [C_out, k..., C_in] (TOSA's OHWI),
+  /// while quantization specs -- and this op's ChannelAxis / BlockAxis -- see
+  /// it as [C_out, C_in, k...] (OIHW), so per-block axis 1 means C_in as for
+  /// aten::conv2d. OpInfo::weightDim maps spec axes to the weight's dims.
+  WeightChannelsLast = 1u << 17,
+  /// The weight is [k..., C, M] (TOSA's depthwise HWIM), seen by specs as
+  /// [C, M, k...] (PyTorch's depthwise [C * M, 1, k...] when M = 1).
+  WeightKernelFirst = 1u << 18,
 };
 } // namespace optrait
 
@@ -105,6 +113,10 @@ struct OpInfo {
   bool has(uint32_t trait) const { return (traits & trait) == trait; }
   bool isVariadic() const { return maxOperands < 0; }
   llvm::SmallVector<llvm::StringRef, 2> requiredAttributes() const;
+  /// The dim of this op's weight (of rank `rank`) that quantization specs
+  /// call axis `specAxis` (in [0, rank)): itself, unless a weight layout
+  /// trait (WeightChannelsLast, WeightKernelFirst) says otherwise.
+  int64_t weightDim(int64_t specAxis, int64_t rank) const;
 };
 
 /// The OpInfo for `name`: the table row, or an interned opaque entry.

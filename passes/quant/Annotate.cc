@@ -36,6 +36,7 @@
 #include "runtime/spec/SpecError.h"
 
 #include "llvm/ADT/DenseMap.h"
+#include "llvm/ADT/DenseSet.h"
 #include "llvm/ADT/STLExtras.h"
 #include "llvm/ADT/SmallVector.h"
 #include "llvm/ADT/StringExtras.h"
@@ -260,6 +261,7 @@ private:
   void applyModuleBoundary(unsigned module);
   void applyModuleState();
   void resolveAxes();
+  void mapWeightLayouts(const llvm::DenseSet<const Node *> &preAnnotated);
   void checkActivationAxes();
   void attachSchedules();
 
@@ -811,6 +813,84 @@ void Annotator::resolveAxes() {
   }
 }
 
+/// Specs name weight axes in the layout of PyTorch's op ([C_out, C_in, k...]);
+/// a weight stored otherwise (TOSA's OHWI and HWIM, the op table's layout
+/// traits) gets its resolved granularity moved to its own dims: a channel
+/// axis through OpInfo::weightDim, a single-axis block (block B on axis a, 1
+/// on the other of axes 0/1, whole kernel dims) and a block-size list become
+/// the equivalent list in the weight's dims. Annotations that existed before
+/// this run are already in the weight's dims and are left alone.
+void Annotator::mapWeightLayouts(const llvm::DenseSet<const Node *> &preAnnotated) {
+  // (source dictionary, rank and layout) -> mapped entry; the source is kept
+  // alive so its address stays unique.
+  llvm::DenseMap<std::pair<const void *, int64_t>, std::pair<Attribute, Attribute>> mapped;
+  for (Node *node : graph_.nodes()) {
+    const OpInfo &op = node->op();
+    if (!op.has(optrait::WeightChannelsLast) && !op.has(optrait::WeightKernelFirst))
+      continue;
+    if (!node->quant() || preAnnotated.count(node) || op.weightOperand < 0 ||
+        static_cast<size_t>(op.weightOperand) >= node->quant()->inputs.size())
+      continue;
+    const Type &type = node->operand(op.weightOperand)->type();
+    Attribute &entry = node->getOrCreateQuant().inputs[op.weightOperand];
+    if (!isSpecEntry(entry) || !type.hasRank() || type.rank() < 2)
+      continue;
+    int64_t rank = type.rank();
+    auto key = std::make_pair(static_cast<const void *>(&entry.getDict()),
+                              rank * 2 + (op.has(optrait::WeightKernelFirst) ? 1 : 0));
+    auto cached = mapped.find(key);
+    if (cached != mapped.end()) {
+      entry = cached->second.second;
+      continue;
+    }
+    llvm::Expected<QuantizationSpec> spec = QuantizationSpec::fromAttribute(entry);
+    if (!spec) {
+      llvm::consumeError(spec.takeError()); // reported where the spec was made
+      continue;
+    }
+    const Granularity &granularity = spec->granularity();
+    if (granularity.isPerTensor() || granularity.needsAxis())
+      continue;
+    std::optional<Granularity> native;
+    if (granularity.isPerChannel()) {
+      llvm::Expected<int64_t> axis = normalizeAxis(*granularity.axis(), rank);
+      if (!axis) {
+        llvm::consumeError(axis.takeError()); // checkActivationAxes reports it
+        continue;
+      }
+      native = Granularity::perChannel(op.weightDim(*axis, rank));
+    } else {
+      std::vector<int64_t> specBlock(rank, -1);
+      if (granularity.hasBlockSizeList()) {
+        if (static_cast<int64_t>(granularity.blockSizes().size()) != rank)
+          continue; // checkActivationAxes reports the rank mismatch
+        specBlock.assign(granularity.blockSizes().begin(), granularity.blockSizes().end());
+      } else {
+        int64_t axis = *granularity.axis();
+        specBlock[axis] = granularity.blockSize();
+        specBlock[1 - axis] = 1;
+      }
+      std::vector<int64_t> block(rank, -1);
+      for (int64_t d = 0; d < rank; ++d)
+        block[op.weightDim(d, rank)] = specBlock[d];
+      native = Granularity::perBlock(block);
+    }
+    llvm::Expected<QuantizationSpec> resolved = spec->withGranularity(*native);
+    if (!resolved) {
+      error(*node,
+            "the weight spec of '" + node->opName() +
+                "' does not map to its weight layout: " + llvm::toString(resolved.takeError()));
+      continue;
+    }
+    SpecWriteOptions options;
+    options.omitDefaults = true;
+    Attribute result = resolved->toAttribute(options);
+    mapped.try_emplace(key, entry, result);
+    entry = result;
+    changed_ = true;
+  }
+}
+
 /// Activations have no default axis (§5.4), and any explicit axis must fit
 /// the tensor's rank (checked here rather than at the first forward).
 void Annotator::checkActivationAxes() {
@@ -897,6 +977,10 @@ void Annotator::attachSchedules() {
 
 bool Annotator::run() {
   stateEntries_.reserve(graph_.parameters().size());
+  llvm::DenseSet<const Node *> preAnnotated;
+  for (const Node *node : graph_.nodes())
+    if (node->quant())
+      preAnnotated.insert(node);
   // Pre-existing annotations count: their state entries are reused too.
   for (Node *node : graph_.nodes())
     if (const QuantAnnotation *quant = node->quant())
@@ -922,6 +1006,7 @@ bool Annotator::run() {
   }
   applyModuleSpecs();
   resolveAxes();
+  mapWeightLayouts(preAnnotated);
   checkActivationAxes();
   attachSchedules();
   return errors_ == 0;

@@ -47,7 +47,9 @@
 // MIXED-LABEL: func.func @cnn(
 // MIXED:         "quant.scast"(%{{.*}}) : (tensor<4x3x3x3xi8>) -> tensor<4x3x3x3x!quant.uniform<i8:f32:0,
 // MIXED:         "quant.scast"(%{{.*}}) : (tensor<3x3x4x1xi8>) -> tensor<3x3x4x1x!quant.uniform<i8<-7:7>:f32:2,
-// MIXED:         "qfx.dequantize"(%{{.*}}) {block_shape = array<i64: 2, 1, 1, 4>, dtype = "int4", minval = array<f64: {{.*}}>, qparam_shape = array<i64: 4, 1, 1, 1>, quant_max = 7 : i64, quant_min = -8 : i64, scale = array<f64: {{.*}}>} : (tensor<8x1x1x4xi8>) -> tensor<8x1x1x4xf32>
+// conv2's per_block axis 0, block 2 means blocks of 2 output channels x 1
+// input channel x the kernel (the spec's OIHW view of the OHWI weight).
+// MIXED:         "qfx.dequantize"(%{{.*}}) {block_shape = array<i64: 2, 1, 1, 1>, dtype = "int4", minval = array<f64: {{.*}}>, qparam_shape = array<i64: 4, 1, 1, 4>, quant_max = 7 : i64, quant_min = -8 : i64, scale = array<f64: {{.*}}>} : (tensor<8x1x1x4xi8>) -> tensor<8x1x1x4xf32>
 // MIXED:         %[[F8:.*]] = arith.constant {qfx.name = "fc.weight_quantized"} dense<{{.*}}> : tensor<10x8xf8E4M3FN>
 // MIXED-NEXT:    "qfx.dequantize"(%[[F8]]) {dtype = "float8_e4m3fn", qparam_shape = array<i64: 1, 1>, quant_max = 4.480000e+02 : f64, quant_min = -4.480000e+02 : f64, scale = array<f64: 0.001953125>, scale_dtype = "float8_e8m0fnu"} : (tensor<10x8xf8E4M3FN>) -> tensor<10x8xf32>
 
