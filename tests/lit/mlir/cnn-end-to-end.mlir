@@ -19,8 +19,9 @@
 // RUN: mlir-opt %t.mixed.mlir --allow-unregistered-dialect > /dev/null
 // RUN: qfx-mlir-opt %s -pass-pipeline='builtin.module(func.func(qfx-quantize{config=%S/Inputs/cnn-weight-schemes.yaml},qfx-lower-to-qdq))' | diff %t.mixed.mlir -
 //
-// Activations need calibration, which MLIR inputs do not have yet: W8A8
-// stops at lowering with a diagnostic at the first activation fake-quant.
+// Activations need calibration, which qfx-mlir-opt does not do (qfx-quantize
+// does: calibrate-tosa-cnn.mlir): W8A8 stops at lowering with a diagnostic at
+// the first activation fake-quant.
 // RUN: not qfx-mlir-opt %s -pass-pipeline='builtin.module(func.func(qfx-quantize,qfx-lower-to-qdq))' 2>&1 | FileCheck %s --check-prefix=W8A8
 
 // W8-LABEL: func.func @cnn(%arg0: tensor<1x8x8x3xf32>) -> tensor<1x10xf32>
