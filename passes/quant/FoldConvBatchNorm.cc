@@ -160,6 +160,9 @@ PassResult FoldConvBatchNormPass::run(Graph &graph, PassContext &context) {
 
     const TensorData &weightData = *weight->data();
     int64_t rank = static_cast<int64_t>(weightData.shape.size());
+    // The table gives the axis in PyTorch's weight terms; tosa weights keep
+    // their channels elsewhere (OHWI, HWIM), which weightDim maps to.
+    axis = static_cast<int>(op.weightDim(axis, rank));
     if (axis >= rank) {
       skip("the weight has no axis " + llvm::Twine(axis));
       continue;

@@ -343,6 +343,20 @@ TEST(FoldConvBatchNormTest, ConvTransposeScalesAlongAxisOne) {
   EXPECT_EQ(folded, (std::vector<float>{1.0f, 3.0f, 2.0f, 6.0f}));
 }
 
+TEST(FoldConvBatchNormTest, TosaDepthwiseScalesAlongItsChannelDimension) {
+  // HWIM weight [KH = 2, KW = 1, C = 2, M = 1]: the table's channel axis 0 is
+  // C in PyTorch's terms, dim 2 of this layout. KH == C here, so folding
+  // along dim 0 would go through unnoticed by the shape check.
+  BatchNormData bn{{1.0f, 3.0f}, {0.0f, 0.0f}, {0.0f, 0.0f}, {1.0f, 1.0f}};
+  std::vector<float> weight = {1.0f, 2.0f, 4.0f, 8.0f}; // (kh, c): (0,0) (0,1) (1,0) (1,1)
+  std::vector<float> bias = {0.0f, 0.0f};
+  std::unique_ptr<Graph> graph =
+      convBatchNormGraph("tosa.depthwise_conv2d", {2, 1, 2, 1}, weight, &bias, bn, 0.0);
+  ASSERT_EQ(runPass("fold-conv-bn", *graph), PassResult::Changed);
+  std::vector<float> folded = floatsOf(*graph->front()->operand(1)->data());
+  EXPECT_EQ(folded, (std::vector<float>{1.0f, 6.0f, 4.0f, 24.0f}));
+}
+
 TEST(FoldConvBatchNormTest, NonFloat32DataIsAnError) {
   BatchNormData bn{{1.0f}, {0.0f}, {0.0f}, {1.0f}};
   std::unique_ptr<Graph> graph =
