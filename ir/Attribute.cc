@@ -46,20 +46,24 @@ Attribute Attribute::list(AttributeList elements) {
   return attr;
 }
 
+// Number lists are built in place in their shared storage: no temporary
+// attribute per element (lower-to-qdq makes a scale list per weight).
 Attribute Attribute::intList(llvm::ArrayRef<int64_t> values) {
-  AttributeList elements;
-  elements.reserve(values.size());
-  for (int64_t value : values)
-    elements.push_back(integer(value));
-  return list(std::move(elements));
+  auto elements = std::make_shared<AttributeList>(values.size());
+  for (size_t i = 0, e = values.size(); i != e; ++i)
+    (*elements)[i].storage_.emplace<int64_t>(values[i]);
+  Attribute attr;
+  attr.storage_ = ListPtr(std::move(elements));
+  return attr;
 }
 
 Attribute Attribute::floatList(llvm::ArrayRef<double> values) {
-  AttributeList elements;
-  elements.reserve(values.size());
-  for (double value : values)
-    elements.push_back(floating(value));
-  return list(std::move(elements));
+  auto elements = std::make_shared<AttributeList>(values.size());
+  for (size_t i = 0, e = values.size(); i != e; ++i)
+    (*elements)[i].storage_.emplace<double>(values[i]);
+  Attribute attr;
+  attr.storage_ = ListPtr(std::move(elements));
+  return attr;
 }
 
 Attribute Attribute::dict(AttributeDict entries) {

@@ -128,15 +128,20 @@ private:
 /// Quantization specs attached to a node by the annotate pass. A spec is an
 /// Attribute dictionary (see the quantization spec model); a none Attribute
 /// means "explicitly not quantized".
+/// Annotation entries kept inline for the usual operand counts (most nodes
+/// have at most three operands): an annotation costs no heap allocation.
+using QuantEntryList = llvm::SmallVector<Attribute, 3>;
+using QuantGroupList = llvm::SmallVector<int64_t, 3>;
+
 struct QuantAnnotation {
   /// One entry per operand.
-  std::vector<Attribute> inputs;
+  QuantEntryList inputs;
   /// Spec of result 0.
   Attribute output;
   /// Observer groups assigned by share-observers: one per operand and one
   /// for the output, -1 where not quantized. Empty until grouped; values
   /// (or edges) in one group share one observer, hence one set of qparams.
-  std::vector<int64_t> inputGroups;
+  QuantGroupList inputGroups;
   int64_t outputGroup = -1;
   bool hasGroups() const { return !inputGroups.empty(); }
 };
@@ -303,6 +308,12 @@ public:
   /// Returns null if a parameter of that name exists already.
   Value *addParameter(llvm::StringRef name, Type type, bool isBuffer = false);
   Value *parameter(llvm::StringRef name) const;
+  /// Makes room for `count` more parameters, so a pass that adds many (a
+  /// buffer per quantized weight) does not rehash the name index as it goes.
+  void reserveParameters(size_t count) {
+    parameters_.reserve(parameters_.size() + count);
+    parametersByName_.reserve(parametersByName_.size() + count);
+  }
   llvm::ArrayRef<Value *> parameters() const { return parameters_; }
   /// Removes an unused parameter. O(parameters): to remove many, use
   /// eraseParameters.

@@ -710,9 +710,9 @@ bool Parser::parseNode() {
     node->setSourceLocation(clauses.locFile, clauses.locLine, clauses.locColumn);
   if (clauses.hasQuant) {
     QuantAnnotation &quant = node->getOrCreateQuant();
-    quant.inputs = std::move(clauses.quantInputs);
+    quant.inputs.assign(clauses.quantInputs.begin(), clauses.quantInputs.end());
     quant.output = std::move(clauses.quantOutput);
-    quant.inputGroups = std::move(clauses.quantInputGroups);
+    quant.inputGroups.assign(clauses.quantInputGroups.begin(), clauses.quantInputGroups.end());
     quant.outputGroup = clauses.quantOutputGroup;
   }
   for (unsigned i = 0; i != numResults; ++i) {

@@ -480,7 +480,8 @@ std::string qfxOpName(llvm::StringRef mlirName) {
 
 Attribute annotationToAttribute(const QuantAnnotation &annotation) {
   AttributeDict entries;
-  entries.emplace_back("inputs", Attribute::list(annotation.inputs));
+  entries.emplace_back(
+      "inputs", Attribute::list(AttributeList(annotation.inputs.begin(), annotation.inputs.end())));
   entries.emplace_back("output", annotation.output);
   if (annotation.hasGroups()) {
     entries.emplace_back("groups", Attribute::intList(annotation.inputGroups));
@@ -500,7 +501,7 @@ llvm::Expected<QuantAnnotation> annotationFromAttribute(const Attribute &attribu
   if (!inputs || !inputs->isList() || !output)
     return malformed("expected a dictionary {inputs = [...], output = ...}");
   QuantAnnotation annotation;
-  annotation.inputs = inputs->getList();
+  annotation.inputs.assign(inputs->getList().begin(), inputs->getList().end());
   annotation.output = *output;
   const Attribute *groups = attribute.lookup("groups");
   const Attribute *outputGroup = attribute.lookup("output_group");
@@ -508,7 +509,7 @@ llvm::Expected<QuantAnnotation> annotationFromAttribute(const Attribute &attribu
     std::optional<std::vector<int64_t>> values = groups ? groups->asIntList() : std::nullopt;
     if (!values || !outputGroup || !outputGroup->isInt())
       return malformed("'groups' must be a list of integers and 'output_group' an integer");
-    annotation.inputGroups = std::move(*values);
+    annotation.inputGroups.assign(values->begin(), values->end());
     annotation.outputGroup = outputGroup->getInt();
   }
   for (const NamedAttribute &entry : attribute.getDict())

@@ -242,13 +242,13 @@ private:
   /// Remembers the entries of `node`'s parameter operands (first consumer wins).
   void recordState(const Node &node);
   const Attribute &specAttribute(const QuantizationSpec &spec);
-  void setAnnotation(Node &node, std::vector<Attribute> inputs, Attribute output);
+  void setAnnotation(Node &node, QuantEntryList inputs, Attribute output);
 
   Attribute resolveInput(Node &node, unsigned operand, unsigned inputIndex,
                          const OpQuantizerConfig &config);
   Attribute resolveState(Node &node, Value *parameter, const OpQuantizerConfig &config);
   Attribute resolveOutput(Node &node, const OpQuantizerConfig &config);
-  void resolveInputs(Node &node, const OpQuantizerConfig &config, std::vector<Attribute> &inputs);
+  void resolveInputs(Node &node, const OpQuantizerConfig &config, QuantEntryList &inputs);
 
   static unsigned chainOf(Node *key, const PatternFamily &family, Node *chain[3]);
   void collectMatches(std::vector<Match> &matches);
@@ -290,7 +290,7 @@ const Attribute &Annotator::specAttribute(const QuantizationSpec &spec) {
   return specAttributes_.emplace(&spec, spec.toAttribute(options)).first->second;
 }
 
-void Annotator::setAnnotation(Node &node, std::vector<Attribute> inputs, Attribute output) {
+void Annotator::setAnnotation(Node &node, QuantEntryList inputs, Attribute output) {
   QuantAnnotation &quant = node.getOrCreateQuant();
   quant.inputs = std::move(inputs);
   quant.output = std::move(output);
@@ -409,8 +409,7 @@ Attribute Annotator::resolveOutput(Node &node, const OpQuantizerConfig &config) 
   return specAttribute(**configured);
 }
 
-void Annotator::resolveInputs(Node &node, const OpQuantizerConfig &config,
-                              std::vector<Attribute> &inputs) {
+void Annotator::resolveInputs(Node &node, const OpQuantizerConfig &config, QuantEntryList &inputs) {
   DistinctInputs distinct(node);
   inputs.resize(node.numOperands());
   for (unsigned i = 0, e = node.numOperands(); i != e; ++i) {
@@ -513,7 +512,7 @@ void Annotator::shareFrom(Node &node, const Attribute &spec) {
   unsigned anchor = 0;
   while (anchor < node.numOperands() && !isFloatTensor(node.operand(anchor)))
     ++anchor;
-  std::vector<Attribute> inputs(node.numOperands());
+  QuantEntryList inputs(node.numOperands());
   for (unsigned i = 0, e = node.numOperands(); i != e; ++i) {
     if (i == anchor)
       inputs[i] = spec;
@@ -545,7 +544,7 @@ void Annotator::propagate(Node &producer, const Attribute &spec) {
 
 /// §3.2(b): a shared-observer op reached unannotated in the sorted order.
 void Annotator::annotateShared(Node &node, const OpQuantizerConfig &config) {
-  std::vector<Attribute> inputs;
+  QuantEntryList inputs;
   resolveInputs(node, config, inputs);
   // The *last* quantized input decides (reference behaviour).
   const Attribute *chosen = nullptr;
@@ -559,7 +558,7 @@ void Annotator::annotateShared(Node &node, const OpQuantizerConfig &config) {
     return;
   }
   Attribute output = resolveOutput(node, config);
-  setAnnotation(node, std::vector<Attribute>(node.numOperands()), output);
+  setAnnotation(node, QuantEntryList(node.numOperands()), output);
   if (!output.isNone())
     propagate(node, output);
 }
@@ -895,6 +894,7 @@ void Annotator::mapWeightLayouts(const llvm::DenseSet<const Node *> &preAnnotate
 /// the tensor's rank (checked here rather than at the first forward).
 void Annotator::checkActivationAxes() {
   llvm::DenseMap<const void *, std::optional<Granularity>> parsed;
+  llvm::SmallVector<std::pair<const void *, Type>, 16> fittedPairs;
   auto check = [&](Node &node, const Attribute &entry, const Value *value, bool isWeight,
                    const llvm::Twine &where) {
     if (!isSpecEntry(entry))
@@ -925,6 +925,11 @@ void Annotator::checkActivationAxes() {
     const Type &type = value->type();
     if (granularity.isPerTensor() || !type.hasRank())
       return;
+    // The outcome depends only on (spec, type): pairs that fitted once fit
+    // again (graphs carry a few of them), so most nodes skip the check.
+    for (const auto &fitted : fittedPairs)
+      if (fitted.first == it->first && fitted.second == type)
+        return;
     llvm::Error problem = llvm::Error::success();
     if (type.hasStaticShape()) {
       llvm::Expected<std::vector<int64_t>> block = computeBlockShape(granularity, type.shape());
@@ -944,6 +949,8 @@ void Annotator::checkActivationAxes() {
     if (problem)
       error(node, granularity.str() + " does not fit " + where + " of type " + type.str() + ": " +
                       llvm::toString(std::move(problem)));
+    else if (fittedPairs.size() < 16)
+      fittedPairs.emplace_back(it->first, type);
   };
   for (Node *node : graph_.nodes()) {
     const QuantAnnotation *quant = node->quant();

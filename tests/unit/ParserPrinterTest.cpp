@@ -195,7 +195,7 @@ TEST(ParserPrinterTest, ObserverGroupsRoundTrip) {
   std::unique_ptr<Graph> graph = parseOk(text);
   ASSERT_TRUE(graph);
   const QuantAnnotation *add = graph->front()->quant();
-  EXPECT_EQ(add->inputGroups, (std::vector<int64_t>{0, -1}));
+  EXPECT_EQ(add->inputGroups, (QuantGroupList{0, -1}));
   EXPECT_EQ(add->outputGroup, 1);
   EXPECT_EQ(graph->front()->next()->quant()->outputGroup, 4);
   EXPECT_FALSE(graph->back()->quant()->hasGroups());
