@@ -218,6 +218,7 @@ Node *createLike(Graph &graph, const Node &fakeQuant, const OpInfo *op,
 /// built once per distinct pair (graphs carry a few specs on values of a
 /// few types), not per fake-quant.
 struct TypePlan {
+  uint32_t specId;
   Type type;
   std::vector<int64_t> qparamShape;
   DType codeType;
@@ -248,9 +249,14 @@ struct ActivationPlan {
 
 PassResult LowerToQDQPass::run(Graph &graph, PassContext &context) {
   std::vector<Node *> fakeQuants;
+  size_t numWeights = 0;
   for (Node *node : graph.nodes())
-    if (isFakeQuant(*node))
+    if (isFakeQuant(*node)) {
       fakeQuants.push_back(node);
+      numWeights += node->numOperands() == 1 && node->operand(0)->isParameter();
+    }
+  // A buffer of codes per weight: the name index grows once.
+  graph.reserveParameters(numWeights);
   if (fakeQuants.empty()) {
     if (allowEmpty)
       return PassResult::Unchanged;
@@ -293,11 +299,23 @@ PassResult LowerToQDQPass::run(Graph &graph, PassContext &context) {
     const Type &type = input->type();
     bool isWeight = input->isParameter();
 
+    // Few (spec, type) pairs exist: while there are few plans, a scan finds
+    // one without hashing the type.
     TypePlan *typePlan = nullptr;
-    auto &bucket = typePlans[{*specId, hashType(type)}];
-    for (TypePlan *candidate : bucket)
-      if (candidate->type == type)
-        typePlan = candidate;
+    if (typePlanStorage.size() <= 8) {
+      for (const std::unique_ptr<TypePlan> &candidate : typePlanStorage)
+        if (candidate->specId == *specId && candidate->type == type) {
+          typePlan = candidate.get();
+          break;
+        }
+    }
+    if (!typePlan && typePlanStorage.size() > 8) {
+      for (TypePlan *candidate : typePlans[{*specId, hashType(type)}])
+        if (candidate->type == type) {
+          typePlan = candidate;
+          break;
+        }
+    }
     if (!typePlan) {
       llvm::Expected<std::vector<int64_t>> qparamShape = qparamShapeOf(spec, type);
       if (!qparamShape)
@@ -310,13 +328,14 @@ PassResult LowerToQDQPass::run(Graph &graph, PassContext &context) {
                     "no IR element type stores " + quantDTypeName(spec.targetDType()));
       typePlanStorage.push_back(std::make_unique<TypePlan>());
       typePlan = typePlanStorage.back().get();
+      typePlan->specId = *specId;
       typePlan->type = type;
       typePlan->qparamShape = std::move(*qparamShape);
       typePlan->codeType = *codeType;
       typePlan->codeValueType = withElement(type, *codeType);
       typePlan->stock = stockOps && stockExpressible(spec, type);
       typePlan->parts = qdqAttributeParts(spec, typePlan->qparamShape, type);
-      bucket.push_back(typePlan);
+      typePlans[{*specId, hashType(type)}].push_back(typePlan);
     }
     const std::vector<int64_t> &qparamShape = typePlan->qparamShape;
     bool stock = typePlan->stock;

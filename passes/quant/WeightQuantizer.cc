@@ -90,6 +90,18 @@ llvm::Expected<TensorData> quantizeWithQParams(const TensorData &weight,
     blockStride[d] = blockStride[d + 1] * blocksPerDim[d + 1];
   const int64_t inner = shape[dims - 1], lastBlock = blockShape[dims - 1];
   const int64_t rows = numel / inner;
+  // q = clamp(nearbyint(t) + qo) with t = (v - fo) * inv, computed as
+  // clamp(round(clamp(t, lo, hi)) + qo) with lo = quant_min - qo - 1 and
+  // hi = quant_max - qo + 1: qo is an integer, so values beyond [lo, hi]
+  // clamp to the same code either way, and inside it the branch-free
+  // rounding is exact (|t| <= 2^22). Wider ranges (32-bit codes) keep libm.
+  auto smallRange = [&](float qo) {
+    double lo = spec.quantMin() - qo - 1.0, hi = spec.quantMax() - qo + 1.0;
+    return std::abs(lo) < 4194304.0 && std::abs(hi) < 4194304.0;
+  };
+  bool fastRounding = true;
+  for (size_t b = 0; b < numBlocks; ++b)
+    fastRounding = fastRounding && smallRange(quantOffset[b]);
   llvm::SmallVector<int64_t, 6> index(dims, 0);
   for (int64_t row = 0; row < rows; ++row) {
     size_t rowBlock = 0;
@@ -100,7 +112,22 @@ llvm::Expected<TensorData> quantizeWithQParams(const TensorData &weight,
     for (int64_t start = 0; start < inner; start += lastBlock) {
       size_t b = rowBlock + static_cast<size_t>(start / lastBlock);
       const float scaleInv = inv[b], qo = quantOffset[b], fo = floatOffset[b];
-      for (int64_t i = start, e = std::min(inner, start + lastBlock); i < e; ++i) {
+      const int64_t e = std::min(inner, start + lastBlock);
+      if (fastRounding) {
+        const float lo = quantMin - qo - 1.0f, hi = quantMax - qo + 1.0f;
+        for (int64_t i = start; i < e; ++i) {
+          float v;
+          std::memcpy(&v, x + i * sizeof(float), sizeof v);
+          v = std::isnan(v) ? 0.0f : v; // the kernels store NaN as the code of 0.0
+          float t = std::min(std::max((v - fo) * scaleInv, lo), hi);
+          float q = roundHalfEvenSmall(t) + qo;
+          q = std::min(std::max(q, quantMin), quantMax);
+          out[i] =
+              isSigned ? static_cast<uint8_t>(static_cast<int8_t>(q)) : static_cast<uint8_t>(q);
+        }
+        continue;
+      }
+      for (int64_t i = start; i < e; ++i) {
         float v;
         std::memcpy(&v, x + i * sizeof(float), sizeof v);
         if (std::isnan(v))

@@ -46,6 +46,16 @@ public:
                                               llvm::ArrayRef<int64_t> qparamShape) = 0;
 };
 
+/// std::nearbyint(x) in the default rounding mode (round half to even),
+/// without a libm call and without branches, so loops over weights
+/// vectorize: adding and subtracting 1.5 * 2^23 leaves no fraction bits and
+/// the FPU rounds half to even. Valid for |x| <= 2^22 and for NaN (NaN
+/// stays NaN); callers clamp larger values first.
+inline float roundHalfEvenSmall(float x) {
+  constexpr float kMagic = 12582912.0f; // 1.5 * 2^23 (qfx builds without -ffast-math)
+  return (x + kMagic) - kMagic;
+}
+
 /// Integer codes of f32 `weight` with given qparams, computed as the runtime
 /// kernels do: inv = 1.0f / scale, q = nearbyint((x - float_offset) * inv) +
 /// quant_offset clamped to [quant_min, quant_max] in float (ZP: offsets

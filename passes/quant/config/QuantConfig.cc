@@ -105,26 +105,39 @@ const OptionalSpec *SpecMap::find(const SpecKey &key) const {
   return nullptr;
 }
 
+// Lookups compare keys in place: annotate asks once per operand of every
+// node, and building a SpecKey (a std::string) per question cost more than
+// the scan.
 const OptionalSpec *SpecMap::lookup(int64_t index, bool *exact) const {
-  if (const OptionalSpec *found = find(SpecKey::index(index))) {
-    if (exact)
-      *exact = true;
-    return found;
+  const OptionalSpec *any = nullptr;
+  for (const Entry &entry : entries_) {
+    if (entry.first.isIndex() && entry.first.getIndex() == index) {
+      if (exact)
+        *exact = true;
+      return &entry.second;
+    }
+    if (!any && entry.first.isAny())
+      any = &entry.second;
   }
   if (exact)
     *exact = false;
-  return find(SpecKey::any());
+  return any;
 }
 
 const OptionalSpec *SpecMap::lookup(llvm::StringRef name, bool *exact) const {
-  if (const OptionalSpec *found = find(SpecKey::name(name.str()))) {
-    if (exact)
-      *exact = true;
-    return found;
+  const OptionalSpec *any = nullptr;
+  for (const Entry &entry : entries_) {
+    if (entry.first.isName() && entry.first.getName() == name) {
+      if (exact)
+        *exact = true;
+      return &entry.second;
+    }
+    if (!any && entry.first.isAny())
+      any = &entry.second;
   }
   if (exact)
     *exact = false;
-  return find(SpecKey::any());
+  return any;
 }
 
 bool SpecMap::operator==(const SpecMap &other) const { return entries_ == other.entries_; }
