@@ -47,6 +47,22 @@ namespace tj = torch::jit;
 
 /// `name` with every character other than [A-Za-z0-9_] replaced by `_`,
 /// never empty and never starting with a digit when `identifier` is set.
+/// Element types of quantized weight codes (the 8-bit integers and the
+/// float8/float4 formats, stored as bytes).
+bool isCodeDType(DType dtype) {
+  switch (dtype) {
+  case DType::I8:
+  case DType::U8:
+  case DType::F8E4M3FN:
+  case DType::F8E5M2:
+  case DType::F8E8M0FNU:
+  case DType::F4E2M1FN:
+    return true;
+  default:
+    return false;
+  }
+}
+
 std::string sanitize(llvm::StringRef name, bool identifier) {
   std::string result;
   for (char c : name)
@@ -288,7 +304,15 @@ llvm::Error Exporter::registerState() {
       return makeError("cannot export parameter '" + name +
                        "': it has no data (graphs read from IR text carry none; take the "
                        "parameters from a module)");
-    llvm::Expected<at::Tensor> tensor = toTensor(*parameter->data(), "parameter '" + name + "'");
+    // Quantized weight codes (most of a lowered model's bytes) are shared
+    // with the graph, not copied: they are buffers no forward or optimizer
+    // writes to. Float parameters and buffers (trained in place, batch-norm
+    // statistics) and wider integers (num_batches_tracked) are copied, so
+    // the module never writes into the graph's data.
+    llvm::Expected<at::Tensor> tensor =
+        parameter->isBuffer() && isCodeDType(parameter->data()->dtype)
+            ? shareTensor(parameter->data(), "parameter '" + name + "'")
+            : toTensor(*parameter->data(), "parameter '" + name + "'");
     if (!tensor)
       return tensor.takeError();
     if (!parameter->isBuffer() && tensor->is_floating_point())

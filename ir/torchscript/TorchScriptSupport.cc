@@ -189,22 +189,56 @@ llvm::Expected<TensorData> toTensorData(const at::Tensor &tensor, llvm::StringRe
   return data;
 }
 
-llvm::Expected<at::Tensor> toTensor(const TensorData &data, llvm::StringRef what) {
+namespace {
+/// The dtype storing `data` (fp8/fp4 codes have no dtype in LibTorch 1.13:
+/// their bytes are kept as u8), after checking its byte count.
+llvm::Expected<c10::ScalarType> checkedScalarType(const TensorData &data, llvm::StringRef what,
+                                                  int64_t &bytes) {
   std::optional<c10::ScalarType> scalar = toScalarType(data.dtype);
-  // fp8/fp4 codes have no dtype in LibTorch 1.13: keep their bytes as u8.
   if (!scalar && data.dtype != DType::Unknown)
     scalar = c10::ScalarType::Byte;
   if (!scalar)
     return makeError(what + " has data of unknown dtype");
-  at::Tensor tensor = at::empty(data.shape, at::TensorOptions().dtype(*scalar));
-  size_t bytes = tensor.numel() * tensor.element_size();
-  if (bytes != data.bytes.size())
+  int64_t elements = 1;
+  for (int64_t dim : data.shape) {
+    if (dim < 0)
+      return makeError(what + " has a negative dimension");
+    elements *= dim;
+  }
+  bytes = elements * static_cast<int64_t>(c10::elementSize(*scalar));
+  if (static_cast<uint64_t>(bytes) != data.bytes.size())
     return makeError(what + " holds " + llvm::Twine(data.bytes.size()) +
                      " bytes but its shape and " + dtypeName(data.dtype) + " dtype need " +
                      llvm::Twine(bytes));
+  return *scalar;
+}
+} // namespace
+
+llvm::Expected<at::Tensor> toTensor(const TensorData &data, llvm::StringRef what) {
+  int64_t bytes = 0;
+  llvm::Expected<c10::ScalarType> scalar = checkedScalarType(data, what, bytes);
+  if (!scalar)
+    return scalar.takeError();
+  at::Tensor tensor = at::empty(data.shape, at::TensorOptions().dtype(*scalar));
   if (bytes)
     std::memcpy(tensor.data_ptr(), data.bytes.data(), bytes);
   return tensor;
+}
+
+llvm::Expected<at::Tensor> shareTensor(std::shared_ptr<const TensorData> data,
+                                       llvm::StringRef what) {
+  int64_t bytes = 0;
+  llvm::Expected<c10::ScalarType> scalar = checkedScalarType(*data, what, bytes);
+  if (!scalar)
+    return scalar.takeError();
+  void *begin = const_cast<uint8_t *>(data->bytes.data());
+  if (bytes == 0 || reinterpret_cast<uintptr_t>(begin) % c10::elementSize(*scalar) != 0)
+    return toTensor(*data, what);
+  // The deleter owns a reference: the bytes live as long as the tensor.
+  auto keepAlive = new std::shared_ptr<const TensorData>(std::move(data));
+  return at::from_blob(
+      begin, (*keepAlive)->shape, [keepAlive](void *) { delete keepAlive; },
+      at::TensorOptions().dtype(*scalar));
 }
 
 std::string torchOpName(llvm::StringRef qfxName) {

@@ -20,6 +20,7 @@
 #include "llvm/Support/Error.h"
 
 #include <exception>
+#include <memory>
 #include <optional>
 #include <string>
 
@@ -47,6 +48,13 @@ c10::TypePtr toTorchType(const Type &type);
 llvm::Expected<TensorData> toTensorData(const at::Tensor &tensor, llvm::StringRef what);
 /// A CPU tensor holding a copy of `data`.
 llvm::Expected<at::Tensor> toTensor(const TensorData &data, llvm::StringRef what);
+/// A CPU tensor over `data`'s bytes, no copy: the tensor's deleter keeps a
+/// reference, so the bytes live as long as either the graph or the tensor.
+/// The bytes are the graph's (immutable) data: the caller hands out such
+/// tensors only where nothing writes into them in place. Falls back to a
+/// copy where the bytes are not aligned for the element type.
+llvm::Expected<at::Tensor> shareTensor(std::shared_ptr<const TensorData> data,
+                                       llvm::StringRef what);
 
 /// TorchScript spelling of qfx's own ops (`qfx.quantize` -> `qfx::quantize`,
 /// `qfx.fake_quant` -> `qfx::fake_quantize`); other names are returned as

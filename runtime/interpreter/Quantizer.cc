@@ -155,8 +155,20 @@ public:
         return makeError("weight data of dtype " + dtypeName(weight.dtype) + " is not float");
       if (input.scalar_type() == at::kDouble)
         input = input.to(at::kFloat);
-      at::Tensor codes = qfx::quantize(input, kernelParamsFor(spec, qparams));
-      return tensorToData(codes, *codeType);
+      QuantKernelParams params = kernelParamsFor(spec, qparams);
+      std::optional<at::ScalarType> codeScalar = toScalarType(*codeType);
+      if (input.numel() == 0 || !codeScalar || *codeScalar != codeDtype(params))
+        return tensorToData(qfx::quantize(input, params), *codeType);
+      // The codes are written straight into the data the graph keeps (and
+      // export shares with the module): no intermediate tensor to copy.
+      TensorData data;
+      data.dtype = *codeType;
+      data.shape.assign(input.sizes().begin(), input.sizes().end());
+      data.bytes.resize(input.numel() * c10::elementSize(*codeScalar));
+      qfx::quantizeOut(
+          input, params,
+          at::from_blob(data.bytes.data(), input.sizes(), at::TensorOptions().dtype(*codeScalar)));
+      return data;
     } catch (const c10::Error &error) {
       return makeError(error.what_without_backtrace());
     }

@@ -341,7 +341,9 @@ at::Tensor fakeQuantizeBackward(const at::Tensor &gradOutput, const at::Tensor &
   return out;
 }
 
-at::Tensor quantize(const at::Tensor &x, const QuantKernelParams &params) {
+namespace {
+void quantizeInto(const at::Tensor &x, const QuantKernelParams &params, const at::Tensor *out,
+                  at::Tensor &codes) {
   constexpr const char *op = "qfx::quantize";
   checkCpuStrided(x, op, "input");
   const kernels::ValueType type = valueTypeOf(x.scalar_type(), op, "input");
@@ -352,12 +354,30 @@ at::Tensor quantize(const at::Tensor &x, const QuantKernelParams &params) {
                 "] fits neither int8 nor uint8 codes");
   Prepared prep = prepare(x.sizes(), params, op);
   const at::Tensor xc = x.contiguous();
-  at::Tensor codes = at::empty(xc.sizes(), xc.options().dtype(codeDtype(params)));
+  if (out) {
+    checkOut(*out, xc.sizes(), op, "codes");
+    TORCH_CHECK(out->scalar_type() == codeDtype(params), op, ": codes have dtype ",
+                out->scalar_type(), ", expected ", codeDtype(params));
+    codes = *out;
+  } else {
+    codes = at::empty(xc.sizes(), xc.options().dtype(codeDtype(params)));
+  }
   prep.job.valueType = type;
   prep.job.in = xc.data_ptr();
   prep.job.out = codes.data_ptr();
   run(table().quantize, prep.job, xc.numel());
+}
+} // namespace
+
+at::Tensor quantize(const at::Tensor &x, const QuantKernelParams &params) {
+  at::Tensor codes;
+  quantizeInto(x, params, nullptr, codes);
   return codes;
+}
+
+void quantizeOut(const at::Tensor &x, const QuantKernelParams &params, const at::Tensor &codes) {
+  at::Tensor written;
+  quantizeInto(x, params, &codes, written);
 }
 
 at::Tensor dequantize(const at::Tensor &codes, const QuantKernelParams &params,

@@ -101,6 +101,10 @@ at::Tensor fakeQuantize(const at::Tensor &x, const QuantKernelParams &params);
 /// Quantized codes: int8/uint8 for integer formats (see header), uint8 fp8 bit
 /// patterns for float formats.
 at::Tensor quantize(const at::Tensor &x, const QuantKernelParams &params);
+/// quantize into `codes` (contiguous, x's shape, dtype codeDtype(params)), for
+/// callers that own the destination buffer (weight codes written straight
+/// into the graph's data).
+void quantizeOut(const at::Tensor &x, const QuantKernelParams &params, const at::Tensor &codes);
 
 /// Inverse of quantize: (q - quant_offset) * scale + float_offset for integer
 /// formats, decode(q) * scale for float formats. `codes` must have the

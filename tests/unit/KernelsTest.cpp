@@ -336,9 +336,21 @@ TEST(KernelsTest, QuantizeDequantizeParityWithAten) {
         const at::Tensor codes = quantize(xc, p);
         EXPECT_TRUE(bitEqual(codes, q.int_repr()));
         EXPECT_TRUE(bitEqual(dequantize(codes, p), q.dequantize()));
+        // quantizeOut writes the same codes into a buffer the caller owns.
+        at::Tensor out = at::full(xc.sizes(), 1, codes.options());
+        quantizeOut(xc, p, out);
+        EXPECT_TRUE(bitEqual(out, codes));
       }
     }
   });
+}
+
+TEST(KernelsTest, QuantizeOutChecksTheBuffer) {
+  const at::Tensor x = at::randn({4, 5});
+  const QuantKernelParams p = zpParams(scalarScale(0.1f, 1), scalarZp(0, 1), -128, 127);
+  EXPECT_THROW(quantizeOut(x, p, at::empty({4, 4}, at::kChar)), c10::Error);
+  EXPECT_THROW(quantizeOut(x, p, at::empty({4, 5}, at::kByte)), c10::Error);
+  EXPECT_THROW(quantizeOut(x, p, at::empty({5, 4}, at::kChar).t()), c10::Error);
 }
 
 //===----------------------------------------------------------------------===//

@@ -26,7 +26,9 @@
 #include "llvm/Support/MemoryBuffer.h"
 #include "llvm/Support/Path.h"
 
+#include <cstring>
 #include <fstream>
+#include <memory>
 #include <string>
 #include <vector>
 
@@ -146,6 +148,48 @@ TEST(TorchScriptExport, ParameterNamesAndDataSurvive) {
   noSource.printSourceInfo = false;
   again->setName(graph->name());
   EXPECT_EQ(printGraphToString(*again, noSource), printGraphToString(*graph, noSource));
+}
+
+// Quantized weight codes (8-bit buffers) are handed to the module without a
+// copy, owned jointly with the graph; float parameters and buffers, which
+// training writes in place, and wider integers are copies.
+TEST(TorchScriptExport, CodeBuffersAreSharedOtherDataCopied) {
+  Graph graph("shared");
+  auto addData = [&](llvm::StringRef name, DType dtype, bool isBuffer, size_t elementSize) {
+    Value *value = graph.addParameter(name, Type::rankedTensor(dtype, {2, 3}), isBuffer);
+    auto data = std::make_shared<TensorData>();
+    data->dtype = dtype;
+    data->shape = {2, 3};
+    for (size_t i = 0; i < 6 * elementSize; ++i)
+      data->bytes.push_back(static_cast<uint8_t>(i % 7));
+    value->setData(data);
+    return value;
+  };
+  Value *codes = addData("codes", DType::I8, /*isBuffer=*/true, 1);
+  Value *weight = addData("weight", DType::F32, /*isBuffer=*/false, 4);
+  Value *stats = addData("stats", DType::F32, /*isBuffer=*/true, 4);
+  Value *count = addData("count", DType::I64, /*isBuffer=*/true, 8);
+  graph.addOutput(codes);
+  std::weak_ptr<const TensorData> codeData = codes->data();
+  std::unique_ptr<torch::jit::Module> exported = exportOrFail(graph);
+  ASSERT_TRUE(exported);
+  auto tensorOf = [&](llvm::StringRef name) { return exported->attr(name.str()).toTensor(); };
+  EXPECT_EQ(tensorOf("codes").data_ptr(), static_cast<const void *>(codes->data()->bytes.data()));
+  for (Value *copied : {weight, stats, count}) {
+    at::Tensor tensor = tensorOf(copied->name());
+    EXPECT_NE(tensor.data_ptr(), static_cast<const void *>(copied->data()->bytes.data()));
+    EXPECT_EQ(
+        std::memcmp(tensor.data_ptr(), copied->data()->bytes.data(), copied->data()->bytes.size()),
+        0);
+  }
+  at::Tensor expected = at::arange(6, at::kLong).remainder(7).to(at::kChar).reshape({2, 3});
+  EXPECT_TRUE(at::equal(tensorOf("codes"), expected));
+  // The module keeps the codes alive after the graph is gone.
+  codes->setData(nullptr);
+  EXPECT_FALSE(codeData.expired());
+  EXPECT_TRUE(at::equal(tensorOf("codes"), expected));
+  exported.reset();
+  EXPECT_TRUE(codeData.expired());
 }
 
 TEST(TorchScriptExport, NamesThatAreNotPathsAreFlattened) {
