@@ -177,11 +177,13 @@ Node *InsertFakeQuantPass::createFakeQuant(Graph &graph, Value *input, int64_t g
                                            const Node &attributedTo, const Node &locatedAt) {
   Node *fakeQuant = graph.createNode(&opInfo(OpCode::FakeQuant), {input}, {input->type()});
   AttributeDict attributes;
-  // Room for the qparams calibration adds, so that costs no reallocation.
-  attributes.reserve(4);
+  // Room for the qparams calibration adds, so that costs no reallocation,
+  // and no more (a million fake-quants hold a million dictionaries).
+  const Attribute *schedule = attributedTo.attribute(fqattr::kQatSchedule);
+  attributes.reserve(schedule ? 4 : 3);
   attributes.emplace_back(fqattr::kGroup, Attribute::integer(group));
   attributes.emplace_back(fqattr::kSpec, *groupSpec(group));
-  if (const Attribute *schedule = attributedTo.attribute(fqattr::kQatSchedule))
+  if (schedule)
     attributes.emplace_back(fqattr::kQatSchedule, *schedule);
   fakeQuant->setAttributes(std::move(attributes));
   // The module strings are this graph's already: copied, not interned again.
@@ -208,6 +210,9 @@ PassResult InsertFakeQuantPass::run(Graph &graph, PassContext &context) {
   }
   if (!annotated)
     return PassResult::Unchanged;
+  // Group ids are dense (share-observers numbers about one per quantized
+  // value): room up front, so the table never moves its specs while growing.
+  denseGroupSpecs_.reserve(2 * nodes_.size() + 64);
 
   // Per original value: its fake-quants, and where the next one after its
   // producer goes (after the ones already there, in creation order). Result
