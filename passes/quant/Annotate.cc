@@ -985,16 +985,16 @@ void Annotator::attachSchedules() {
 bool Annotator::run() {
   stateEntries_.reserve(graph_.parameters().size());
   llvm::DenseSet<const Node *> preAnnotated;
-  for (const Node *node : graph_.nodes())
-    if (node->quant())
-      preAnnotated.insert(node);
   // Pre-existing annotations count: their state entries are reused too.
+  // (One walk: on a million nodes each walk is a pass over memory.)
   for (Node *node : graph_.nodes())
-    if (const QuantAnnotation *quant = node->quant())
+    if (const QuantAnnotation *quant = node->quant()) {
+      preAnnotated.insert(node);
       for (unsigned i = 0, e = std::min<size_t>(quant->inputs.size(), node->numOperands()); i != e;
            ++i)
         if (node->operand(i)->isParameter())
           stateEntries_.try_emplace(node->operand(i), quant->inputs[i]);
+    }
 
   std::vector<Match> matches;
   matches.reserve(graph_.numNodes());
