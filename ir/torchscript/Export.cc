@@ -45,8 +45,6 @@ namespace {
 
 namespace tj = torch::jit;
 
-/// `name` with every character other than [A-Za-z0-9_] replaced by `_`,
-/// never empty and never starting with a digit when `identifier` is set.
 /// Element types of quantized weight codes (the 8-bit integers and the
 /// float8/float4 formats, stored as bytes).
 bool isCodeDType(DType dtype) {
@@ -63,6 +61,8 @@ bool isCodeDType(DType dtype) {
   }
 }
 
+/// `name` with every character other than [A-Za-z0-9_] replaced by `_`,
+/// never empty and never starting with a digit when `identifier` is set.
 std::string sanitize(llvm::StringRef name, bool identifier) {
   std::string result;
   for (char c : name)
