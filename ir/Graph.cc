@@ -9,6 +9,7 @@
 //===----------------------------------------------------------------------===//
 #include "ir/Graph.h"
 
+#include "llvm/ADT/Hashing.h"
 #include "llvm/ADT/STLExtras.h"
 #include "llvm/ADT/SmallPtrSet.h"
 #include "llvm/Support/ErrorHandling.h"
@@ -118,39 +119,91 @@ bool Node::removeAttribute(llvm::StringRef name) {
   return true;
 }
 
+namespace {
+/// Provenance of nodes that have none: shared by all graphs.
+const Provenance kNoProvenance{};
+
+bool sameString(llvm::StringRef a, llvm::StringRef b) {
+  return a.data() == b.data() && a.size() == b.size();
+}
+} // namespace
+
+unsigned ProvenanceInfo::getHashValue(const Provenance *provenance) {
+  const SourceInfo &source = provenance->source;
+  const Location &text = provenance->text;
+  return static_cast<unsigned>(llvm::hash_combine(
+      source.modulePath.data(), source.modulePath.size(), source.moduleType.data(),
+      source.moduleType.size(), source.file.data(), source.file.size(), source.line, source.column,
+      text.file.data(), text.file.size(), text.line, text.column));
+}
+
+bool ProvenanceInfo::isEqual(const Provenance *a, const Provenance *b) {
+  if (a == b)
+    return true;
+  if (a == getEmptyKey() || a == getTombstoneKey() || b == getEmptyKey() || b == getTombstoneKey())
+    return false;
+  return sameString(a->source.modulePath, b->source.modulePath) &&
+         sameString(a->source.moduleType, b->source.moduleType) &&
+         sameString(a->source.file, b->source.file) && a->source.line == b->source.line &&
+         a->source.column == b->source.column && sameString(a->text.file, b->text.file) &&
+         a->text.line == b->text.line && a->text.column == b->text.column;
+}
+
+Node::Node(Graph *graph, const OpInfo *op, uint64_t id)
+    : graph_(graph), op_(op), id_(id), provenance_(&kNoProvenance) {}
+
 void Node::setModule(llvm::StringRef path, llvm::StringRef type) {
-  source_.modulePath = graph_->intern(path);
-  source_.moduleType = graph_->intern(type);
+  Provenance changed = *provenance_;
+  changed.source.modulePath = graph_->intern(path);
+  changed.source.moduleType = graph_->intern(type);
+  provenance_ = graph_->provenance(changed);
 }
 
 void Node::setSourceLocation(llvm::StringRef file, unsigned line, unsigned column) {
-  source_.file = graph_->intern(file);
-  source_.line = line;
-  source_.column = column;
+  Provenance changed = *provenance_;
+  changed.source.file = graph_->intern(file);
+  changed.source.line = line;
+  changed.source.column = column;
+  provenance_ = graph_->provenance(changed);
+}
+
+void Node::setTextLocation(Location location) {
+  Provenance changed = *provenance_;
+  changed.text = location;
+  provenance_ = graph_->provenance(changed);
 }
 
 void Node::copyProvenance(const Node &other) {
   if (other.graph_ == graph_) {
-    source_ = other.source_; // the strings are this graph's already
-  } else {
-    if (!other.source_.modulePath.empty() || !other.source_.moduleType.empty())
-      setModule(other.source_.modulePath, other.source_.moduleType);
-    if (other.source_.line != 0)
-      setSourceLocation(other.source_.file, other.source_.line, other.source_.column);
+    provenance_ = other.provenance_; // the record is this graph's already
+    return;
   }
-  textLocation_ = other.textLocation_;
+  const SourceInfo &source = other.source();
+  Provenance changed = *provenance_;
+  if (!source.modulePath.empty() || !source.moduleType.empty()) {
+    changed.source.modulePath = graph_->intern(source.modulePath);
+    changed.source.moduleType = graph_->intern(source.moduleType);
+  }
+  if (source.line != 0) {
+    changed.source.file = graph_->intern(source.file);
+    changed.source.line = source.line;
+    changed.source.column = source.column;
+  }
+  changed.text = other.textLocation();
+  provenance_ = graph_->provenance(changed);
 }
 
 std::string Node::describe() const {
+  const SourceInfo &info = source();
   std::string text;
   llvm::raw_string_ostream os(text);
   os << "'" << opName() << "'";
-  if (!source_.modulePath.empty())
-    os << " in module '" << source_.modulePath << "'";
-  if (!source_.moduleType.empty())
-    os << " (" << source_.moduleType << ")";
-  if (source_.line != 0)
-    os << " at " << source_.file << ":" << source_.line << ":" << source_.column;
+  if (!info.modulePath.empty())
+    os << " in module '" << info.modulePath << "'";
+  if (!info.moduleType.empty())
+    os << " (" << info.moduleType << ")";
+  if (info.line != 0)
+    os << " at " << info.file << ":" << info.line << ":" << info.column;
   return os.str();
 }
 
@@ -173,6 +226,20 @@ void Node::clearQuant() {
 //===----------------------------------------------------------------------===//
 
 Graph::Graph(llvm::StringRef name) : name_(name.str()) {}
+
+const Provenance *Graph::provenance(const Provenance &provenance) {
+  if ((provenance.source.modulePath.empty() && provenance.source.moduleType.empty() &&
+       provenance.source.file.empty() && provenance.source.line == 0 &&
+       provenance.source.column == 0 && provenance.text.file.empty() && provenance.text.line == 0 &&
+       provenance.text.column == 0))
+    return &kNoProvenance;
+  auto found = provenances_.find(&provenance);
+  if (found != provenances_.end())
+    return *found;
+  const Provenance *record = new (allocator_.Allocate<Provenance>()) Provenance(provenance);
+  provenances_.insert(record);
+  return record;
+}
 
 Graph::~Graph() {
   // Operands point into other nodes, so destroy everything without touching
@@ -311,9 +378,17 @@ void Graph::setOutput(unsigned index, Value *value) {
 Node *Graph::createNode(const OpInfo *op, llvm::ArrayRef<Value *> operands,
                         llvm::ArrayRef<Type> resultTypes) {
   void *memory;
+  // A node fits in a released annotation's slot: insert-fake-quant releases
+  // an annotation per node as it creates the fake-quants, so those take the
+  // annotations' memory instead of growing the graph's.
+  constexpr bool kNodeFitsQuantSlot =
+      sizeof(Node) <= sizeof(QuantAnnotation) && alignof(Node) <= alignof(QuantAnnotation);
   if (freeNodes_) {
     memory = freeNodes_;
     freeNodes_ = freeNodes_->next;
+  } else if (kNodeFitsQuantSlot && freeQuants_) {
+    memory = freeQuants_;
+    freeQuants_ = freeQuants_->next;
   } else {
     memory = allocator_.Allocate<Node>();
   }

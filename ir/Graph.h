@@ -24,6 +24,7 @@
 #include "ir/Type.h"
 
 #include "llvm/ADT/DenseMap.h"
+#include "llvm/ADT/DenseSet.h"
 #include "llvm/ADT/SmallVector.h"
 #include "llvm/ADT/iterator_range.h"
 #include "llvm/Support/Allocator.h"
@@ -155,6 +156,28 @@ struct SourceInfo {
   unsigned column = 0;
 };
 
+/// A node's provenance: where it came from in the model and where it was
+/// written in IR text. Graph-owned and shared: nodes with equal provenance
+/// (every node a pass creates on behalf of another, every node of one module
+/// line) point to one record, which keeps 80 bytes out of every node.
+struct Provenance {
+  SourceInfo source;
+  Location text;
+};
+
+/// Hashing of Provenance records by contents (strings by identity) for the
+/// graph's record set.
+struct ProvenanceInfo {
+  static const Provenance *getEmptyKey() {
+    return llvm::DenseMapInfo<const Provenance *>::getEmptyKey();
+  }
+  static const Provenance *getTombstoneKey() {
+    return llvm::DenseMapInfo<const Provenance *>::getTombstoneKey();
+  }
+  static unsigned getHashValue(const Provenance *provenance);
+  static bool isEqual(const Provenance *a, const Provenance *b);
+};
+
 class Node {
 public:
   const OpInfo &op() const { return *op_; }
@@ -202,7 +225,7 @@ public:
   bool removeAttribute(llvm::StringRef name);
 
   // Provenance.
-  const SourceInfo &source() const { return source_; }
+  const SourceInfo &source() const { return provenance_->source; }
   void setModule(llvm::StringRef path, llvm::StringRef type);
   void setSourceLocation(llvm::StringRef file, unsigned line, unsigned column);
   /// Module, source location and text location of `other` (a node of any
@@ -211,8 +234,8 @@ public:
   void copyProvenance(const Node &other);
   /// Where this node was written in the IR text it was parsed from (unknown
   /// for nodes created by passes); diagnostics point there.
-  const Location &textLocation() const { return textLocation_; }
-  void setTextLocation(Location location) { textLocation_ = location; }
+  const Location &textLocation() const { return provenance_->text; }
+  void setTextLocation(Location location);
   /// `aten::conv2d` at module `layer1.0.conv1` (model.py:12:5): for messages.
   std::string describe() const;
 
@@ -236,7 +259,7 @@ private:
       sharedAttributes_.reset();
     }
   }
-  Node(Graph *graph, const OpInfo *op, uint64_t id) : graph_(graph), op_(op), id_(id) {}
+  Node(Graph *graph, const OpInfo *op, uint64_t id);
   ~Node() = default;
 
   Graph *graph_;
@@ -255,8 +278,8 @@ private:
   /// Own attributes, unless sharedAttributes_ is set (copy on write).
   AttributeDict attributes_;
   std::shared_ptr<const AttributeDict> sharedAttributes_;
-  SourceInfo source_;
-  Location textLocation_;
+  /// Graph-owned and shared (Graph::provenance); never null.
+  const Provenance *provenance_;
   /// Owned; from the graph's storage like nodes (annotate gives most nodes
   /// one, insert-fake-quant clears them all).
   QuantAnnotation *quant_ = nullptr;
@@ -356,6 +379,10 @@ public:
   /// Copy of `text`, alive as long as the graph, without the interning hash
   /// lookup (for strings that are mostly distinct, such as value names).
   llvm::StringRef saveString(llvm::StringRef text) { return names_.save(text); }
+  /// The graph's record equal to `provenance` (created on first use). Its
+  /// strings must be this graph's (intern) or outlive it (text locations).
+  /// Strings compare by identity, not contents.
+  const Provenance *provenance(const Provenance &provenance);
 
 private:
   friend class Value;
@@ -392,6 +419,8 @@ private:
   FreeSlot *freeNodes_ = nullptr;
   FreeSlot *freeValues_ = nullptr;
   FreeSlot *freeQuants_ = nullptr;
+  /// Distinct provenance records, from allocator_.
+  llvm::DenseSet<const Provenance *, ProvenanceInfo> provenances_;
 };
 
 } // namespace qfx
