@@ -168,6 +168,12 @@ void Node::setSourceLocation(llvm::StringRef file, unsigned line, unsigned colum
 }
 
 void Node::setTextLocation(Location location) {
+  // Passes copy a node's provenance and then the text location of another
+  // node, mostly the same one (or none): that costs no record lookup.
+  const Location &text = provenance_->text;
+  if (sameString(text.file, location.file) && text.line == location.line &&
+      text.column == location.column)
+    return;
   Provenance changed = *provenance_;
   changed.text = location;
   provenance_ = graph_->provenance(changed);
