@@ -150,28 +150,6 @@ std::optional<Type> importType(mlir::Type type) {
   return std::nullopt;
 }
 
-static llvm::StringRef torchScalarName(Type::Kind kind) {
-  switch (kind) {
-  case Type::Kind::Any:
-    return "any";
-  case Type::Kind::Tensor:
-    return "tensor";
-  case Type::Kind::Int:
-    return "int";
-  case Type::Kind::Float:
-    return "float";
-  case Type::Kind::Bool:
-    return "bool";
-  case Type::Kind::String:
-    return "str";
-  case Type::Kind::None:
-    return "none";
-  case Type::Kind::List:
-    return "list";
-  }
-  return "any";
-}
-
 mlir::Type exportType(const Type &type, mlir::MLIRContext *context) {
   auto torchType = [&](llvm::StringRef spelling) -> mlir::Type {
     return mlir::OpaqueType::get(mlir::StringAttr::get(context, "torch"), spelling);
@@ -191,9 +169,9 @@ mlir::Type exportType(const Type &type, mlir::MLIRContext *context) {
     return mlir::RankedTensorType::get(shape, element);
   }
   case Type::Kind::List:
-    return torchType(("list<" + torchScalarName(type.listElement()) + ">").str());
+    return torchType(("list<" + kindName(type.listElement()) + ">").str());
   default:
-    return torchType(torchScalarName(type.kind()));
+    return torchType(kindName(type.kind()));
   }
 }
 
