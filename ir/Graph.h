@@ -21,6 +21,7 @@
 #include "ir/Attribute.h"
 #include "ir/Diagnostics.h"
 #include "ir/OpInfo.h"
+#include "ir/TensorData.h"
 #include "ir/Type.h"
 
 #include "llvm/ADT/DenseMap.h"
@@ -47,14 +48,6 @@ struct Use {
   Node *user;
   unsigned operandIndex;
   bool isGraphOutput() const { return user == nullptr; }
-};
-
-/// Raw contents of a parameter or buffer. The core IR never interprets the
-/// bytes (no libtorch here); the runtime and bridges do.
-struct TensorData {
-  DType dtype = DType::F32;
-  std::vector<int64_t> shape;
-  std::vector<uint8_t> bytes;
 };
 
 class Value {
