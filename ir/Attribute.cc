@@ -5,6 +5,7 @@
 //===----------------------------------------------------------------------===//
 #include "ir/Attribute.h"
 
+#include "llvm/ADT/StringSet.h"
 #include "llvm/Support/Format.h"
 #include "llvm/Support/raw_ostream.h"
 
@@ -13,8 +14,21 @@
 #include <cstdio>
 #include <cstdlib>
 #include <cstring>
+#include <mutex>
 
 namespace qfx {
+
+llvm::StringRef AttributeKey::intern(llvm::StringRef key) {
+  // Immortal (never destroyed), so keys stay valid during static
+  // destruction too. StringSet entries never move when the table grows.
+  static std::mutex *mutex = new std::mutex;
+  static llvm::StringSet<> *keys = new llvm::StringSet<>;
+  std::lock_guard<std::mutex> lock(*mutex);
+  return keys->insert(key).first->getKey();
+}
+
+static_assert(sizeof(Attribute) == 24, "an Attribute is a 16-byte payload and its kind");
+static_assert(sizeof(NamedAttribute) == 40, "a dictionary entry is a key view and an Attribute");
 
 Attribute Attribute::integer(int64_t value) {
   Attribute attr;
@@ -36,7 +50,7 @@ Attribute Attribute::boolean(bool value) {
 
 Attribute Attribute::string(std::string value) {
   Attribute attr;
-  attr.storage_ = std::move(value);
+  attr.storage_ = std::make_shared<const std::string>(std::move(value));
   return attr;
 }
 
@@ -74,7 +88,7 @@ Attribute Attribute::dict(AttributeDict entries) {
 
 Attribute Attribute::tensorRef(std::string parameterName) {
   Attribute attr;
-  attr.storage_ = TensorRefName{std::move(parameterName)};
+  attr.storage_ = TensorRefName{std::make_shared<const std::string>(std::move(parameterName))};
   return attr;
 }
 

@@ -4,9 +4,14 @@
 // anything a pass wants to record on a node become Attributes: none, int,
 // float, bool, string, list, dictionary or a reference to a named graph
 // parameter. Dictionaries hold structured data such as quantization specs.
-// Attributes are immutable values with cheap copies (lists and dictionaries
-// share their storage), compared structurally, and print in a spelling that
-// parses back to an equal attribute (floats use the shortest exact form).
+// Attributes are immutable values with cheap copies (strings, lists and
+// dictionaries share their storage), compared structurally, and print in a
+// spelling that parses back to an equal attribute (floats use the shortest
+// exact form). An Attribute is 24 bytes and a dictionary entry 40: keys are
+// AttributeKeys, views of strings interned once per process, because graphs
+// carry millions of small dictionaries (a fake-quant's, a weight's
+// dequantize) over a few dozen distinct keys, and a std::string per key was
+// most of their size.
 //
 //===----------------------------------------------------------------------===//
 #pragma once
@@ -29,8 +34,40 @@ class raw_ostream;
 namespace qfx {
 
 class Attribute;
+
+/// A dictionary key: a StringRef to the process-wide interned copy of its
+/// text, so it is 16 bytes, never dangles and copies for free. It converts
+/// from string literals, std::strings and StringRefs (interning them: one
+/// hash lookup under a lock, so hot loops build their keys once), compares
+/// and prints as its text, and is a StringRef everywhere one is expected.
+/// The table only grows; it holds the distinct keys ever used. Code written
+/// when keys were std::strings keeps working: a key converts to one, and
+/// concatenating a key with text gives a std::string.
+class AttributeKey : public llvm::StringRef {
+public:
+  AttributeKey() = default;
+  AttributeKey(const char *key) : llvm::StringRef(intern(key)) {}
+  AttributeKey(const std::string &key) : llvm::StringRef(intern(key)) {}
+  AttributeKey(llvm::StringRef key) : llvm::StringRef(intern(key)) {}
+  operator std::string() const { return str(); }
+
+private:
+  static llvm::StringRef intern(llvm::StringRef key);
+};
+
+inline std::string operator+(const char *text, const AttributeKey &key) { return text + key.str(); }
+inline std::string operator+(const AttributeKey &key, const char *text) { return key.str() + text; }
+inline std::string operator+(const std::string &text, const AttributeKey &key) {
+  return text + key.str();
+}
+inline std::string operator+(const AttributeKey &key, const std::string &text) {
+  return key.str() + text;
+}
+inline std::string operator+(char c, const AttributeKey &key) { return c + key.str(); }
+inline std::string operator+(const AttributeKey &key, char c) { return key.str() + c; }
+
 using AttributeList = std::vector<Attribute>;
-using NamedAttribute = std::pair<std::string, Attribute>;
+using NamedAttribute = std::pair<AttributeKey, Attribute>;
 using AttributeDict = std::vector<NamedAttribute>;
 
 class Attribute {
@@ -66,10 +103,10 @@ public:
   int64_t getInt() const { return std::get<int64_t>(storage_); }
   double getFloat() const { return std::get<double>(storage_); }
   bool getBool() const { return std::get<bool>(storage_); }
-  const std::string &getString() const { return std::get<std::string>(storage_); }
+  const std::string &getString() const { return *std::get<StringPtr>(storage_); }
   const AttributeList &getList() const { return *std::get<ListPtr>(storage_); }
   const AttributeDict &getDict() const { return *std::get<DictPtr>(storage_); }
-  const std::string &getTensorRef() const { return std::get<TensorRefName>(storage_).name; }
+  const std::string &getTensorRef() const { return *std::get<TensorRefName>(storage_).name; }
 
   /// Int or float as a double (ints widen); nullopt otherwise.
   std::optional<double> asNumber() const;
@@ -85,13 +122,16 @@ public:
   std::string str() const;
 
 private:
+  // Strings are shared like lists: a pointer keeps every alternative at 16
+  // bytes (a std::string inline made every attribute 40 bytes).
+  using StringPtr = std::shared_ptr<const std::string>;
   struct TensorRefName {
-    std::string name;
+    StringPtr name;
   };
   using ListPtr = std::shared_ptr<const AttributeList>;
   using DictPtr = std::shared_ptr<const AttributeDict>;
   // Order must follow Kind.
-  std::variant<std::monostate, int64_t, double, bool, std::string, ListPtr, DictPtr, TensorRefName>
+  std::variant<std::monostate, int64_t, double, bool, StringPtr, ListPtr, DictPtr, TensorRefName>
       storage_;
 };
 

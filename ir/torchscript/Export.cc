@@ -435,7 +435,7 @@ std::optional<Match> Exporter::match(const Node &node, const c10::FunctionSchema
   result.sources.resize(arguments.size());
   std::vector<bool> given(arguments.size(), false);
   for (const NamedAttribute &entry : node.attributes()) {
-    c10::optional<int> index = schema.argumentIndexWithName(entry.first);
+    c10::optional<int> index = schema.argumentIndexWithName(entry.first.str());
     if (!index) {
       // Another overload's argument means another overload; a name no
       // overload has is metadata of a pass (e.g. `qat_schedule`).
