@@ -98,7 +98,7 @@ const Attribute *Node::attribute(llvm::StringRef name) const {
   return nullptr;
 }
 
-void Node::setAttribute(llvm::StringRef name, Attribute value) {
+void Node::setAttribute(AttributeKey name, Attribute value) {
   unshareAttributes();
   for (NamedAttribute &entry : attributes_) {
     if (entry.first == name) {
@@ -106,7 +106,7 @@ void Node::setAttribute(llvm::StringRef name, Attribute value) {
       return;
     }
   }
-  attributes_.emplace_back(name.str(), std::move(value));
+  attributes_.emplace_back(name, std::move(value));
 }
 
 bool Node::removeAttribute(llvm::StringRef name) {
@@ -269,9 +269,18 @@ Graph::~Graph() {
 
 Value *Graph::newValue(Value::Kind kind, const Type &type, unsigned index) {
   void *memory;
+  // A value fits in a released annotation's slot (both are 160 bytes):
+  // insert-fake-quant releases an annotation per node as it creates the
+  // fake-quants, whose results take that memory instead of growing the
+  // graph's. (Whichever of Node and Value fits takes the slot.)
+  constexpr bool kValueFitsQuantSlot =
+      sizeof(Value) <= sizeof(QuantAnnotation) && alignof(Value) <= alignof(QuantAnnotation);
   if (freeValues_) {
     memory = freeValues_;
     freeValues_ = freeValues_->next;
+  } else if (kValueFitsQuantSlot && freeQuants_) {
+    memory = freeQuants_;
+    freeQuants_ = freeQuants_->next;
   } else {
     memory = allocator_.Allocate<Value>();
   }
@@ -384,9 +393,8 @@ void Graph::setOutput(unsigned index, Value *value) {
 Node *Graph::createNode(const OpInfo *op, llvm::ArrayRef<Value *> operands,
                         llvm::ArrayRef<Type> resultTypes) {
   void *memory;
-  // A node fits in a released annotation's slot: insert-fake-quant releases
-  // an annotation per node as it creates the fake-quants, so those take the
-  // annotations' memory instead of growing the graph's.
+  // Released annotation slots serve nodes when a node fits (see newValue;
+  // today the values fit and take them).
   constexpr bool kNodeFitsQuantSlot =
       sizeof(Node) <= sizeof(QuantAnnotation) && alignof(Node) <= alignof(QuantAnnotation);
   if (freeNodes_) {

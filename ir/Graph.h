@@ -201,7 +201,9 @@ public:
   }
   const Attribute *attribute(llvm::StringRef name) const;
   bool hasAttribute(llvm::StringRef name) const { return attribute(name) != nullptr; }
-  void setAttribute(llvm::StringRef name, Attribute value);
+  /// An AttributeKey constant as `name` costs no key interning (hot loops
+  /// that set one key on many nodes keep one).
+  void setAttribute(AttributeKey name, Attribute value);
   /// Replaces all attributes at once (keys must be unique): O(attributes),
   /// where setAttribute per key would be quadratic for large dictionaries.
   void setAttributes(AttributeDict attributes) {
@@ -364,6 +366,9 @@ public:
   Node *front() const { return head_; }
   Node *back() const { return tail_; }
   size_t numNodes() const { return numNodes_; }
+  /// Every node id is below this bound (ids of erased nodes count too):
+  /// the size of tables indexed by node id.
+  uint64_t nodeIdBound() const { return nextNodeId_; }
   bool empty() const { return numNodes_ == 0; }
 
   /// Interned copy of `text`, alive as long as the graph (module paths,
