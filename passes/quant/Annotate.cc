@@ -101,9 +101,10 @@ const PatternFamily kPatternFamilies[] = {
 };
 
 /// A node heading a pattern family, with the longest chain it starts and
-/// its op config (resolved once).
+/// its op config (resolved once). The chain is kept: each of its prefixes
+/// is a match, and finding it again per match walked the users' use lists.
 struct Head {
-  Node *key;
+  Node *chain[3]; // chain[0] is the key node
   const OpQuantizerConfig *op;
   ConfigLevel level;
   OpConfigLevel opLevel;
@@ -251,8 +252,27 @@ private:
   void resolveInputs(Node &node, const OpQuantizerConfig &config, QuantEntryList &inputs);
 
   static unsigned chainOf(Node *key, const PatternFamily &family, Node *chain[3]);
-  void collectMatches(std::vector<Match> &matches);
+  /// Also gathers nodes_ and records the state entries of annotations that
+  /// exist before this run (their nodes go to `preAnnotated`).
+  void collectMatches(std::vector<Match> &matches, llvm::DenseSet<const Node *> &preAnnotated);
   void annotateChain(const Head &head, unsigned length);
+  /// The entry recorded for `parameter` (§2.5), or null.
+  const Attribute *knownState(const Value *parameter) const {
+    unsigned index = parameter->position();
+    return index < hasStateEntry_.size() && hasStateEntry_[index] ? &stateEntries_[index] : nullptr;
+  }
+  /// Records `entry` for `parameter` unless one is recorded already.
+  void rememberState(const Value *parameter, const Attribute &entry) {
+    unsigned index = parameter->position();
+    if (index >= hasStateEntry_.size()) {
+      hasStateEntry_.resize(index + 1);
+      stateEntries_.resize(index + 1);
+    }
+    if (!hasStateEntry_[index]) {
+      hasStateEntry_[index] = true;
+      stateEntries_[index] = entry;
+    }
+  }
   void annotateShared(Node &node, const OpQuantizerConfig &config);
   void shareFrom(Node &node, const Attribute &spec);
   void propagate(Node &producer, const Attribute &spec);
@@ -261,8 +281,13 @@ private:
   void applyModuleBoundary(unsigned module);
   void applyModuleState();
   void resolveAxes();
-  void mapWeightLayouts(const llvm::DenseSet<const Node *> &preAnnotated);
-  void checkActivationAxes();
+  /// Per-node finishing steps, run in one walk over nodes_ (on a million
+  /// nodes every walk is a pass over memory): weight layouts, then axes.
+  struct FinishCaches;
+  void mapWeightLayout(Node &node, const llvm::DenseSet<const Node *> &preAnnotated,
+                       FinishCaches &caches);
+  void checkAxes(Node &node, FinishCaches &caches);
+  void finishNodes(const llvm::DenseSet<const Node *> &preAnnotated);
   void attachSchedules();
 
   Graph &graph_;
@@ -270,13 +295,21 @@ private:
   DiagnosticEngine &diagnostics_;
   unsigned errors_ = 0;
   bool changed_ = false;
-  llvm::DenseMap<const Node *, unsigned> position_;
+  /// Program positions indexed by node id (numbered on first use): ids are
+  /// dense, and a hash map of a million nodes cost more than the vector.
+  std::vector<unsigned> position_;
   /// Spec -> its annotation dictionary, so equal entries share storage.
   std::unordered_map<const QuantizationSpec *, Attribute> specAttributes_;
   /// Entry of a parameter at its first annotated consumer (§2.5: shared
-  /// parameters get one spec).
-  llvm::DenseMap<const Value *, Attribute> stateEntries_;
+  /// parameters get one spec), by parameter position: graphs have up to a
+  /// parameter per node, and a hash map of them was a tenth of this pass.
+  std::vector<Attribute> stateEntries_;
+  std::vector<bool> hasStateEntry_;
   std::vector<Head> heads_;
+  /// The graph's nodes in program order, gathered by the first walk: later
+  /// steps iterate this vector, whose independent loads the CPU overlaps,
+  /// instead of chasing the node list's pointers one miss at a time.
+  std::vector<Node *> nodes_;
   /// Nodes of each module (innermost), in program order; built for §2.7.
   std::vector<std::vector<Node *>> nodesByModule_;
 };
@@ -302,19 +335,22 @@ void Annotator::recordState(const Node &node) {
   const QuantAnnotation &quant = *node.quant();
   for (unsigned i = 0, e = node.numOperands(); i != e; ++i)
     if (node.operand(i)->isParameter())
-      stateEntries_.try_emplace(node.operand(i), quant.inputs[i]);
+      rememberState(node.operand(i), quant.inputs[i]);
 }
 
 unsigned Annotator::position(const Node &node) {
   // Program positions are needed rarely (ties between annotated consumers,
   // module-boundary specs), so they are numbered on first use.
   if (position_.empty()) {
-    position_.reserve(graph_.numNodes());
+    uint64_t maxId = 0;
+    for (const Node *n : nodes_)
+      maxId = std::max(maxId, n->id());
+    position_.assign(maxId + 1, 0);
     unsigned index = 0;
-    for (const Node *n : graph_.nodes())
-      position_[n] = index++;
+    for (const Node *n : nodes_)
+      position_[n->id()] = index++;
   }
-  return position_.lookup(&node);
+  return node.id() < position_.size() ? position_[node.id()] : 0;
 }
 
 Attribute Annotator::resolveInput(Node &node, unsigned operand, unsigned inputIndex,
@@ -361,9 +397,8 @@ Attribute Annotator::resolveInput(Node &node, unsigned operand, unsigned inputIn
 }
 
 Attribute Annotator::resolveState(Node &node, Value *parameter, const OpQuantizerConfig &config) {
-  auto known = stateEntries_.find(parameter);
-  if (known != stateEntries_.end())
-    return known->second;
+  if (const Attribute *known = knownState(parameter))
+    return *known;
   llvm::StringRef name = localName(parameter->name());
   bool exact = false;
   const OptionalSpec *configured = config.opStateSpec.lookup(name, &exact);
@@ -442,21 +477,34 @@ unsigned Annotator::chainOf(Node *key, const PatternFamily &family, Node *chain[
   return length;
 }
 
-void Annotator::collectMatches(std::vector<Match> &matches) {
+void Annotator::collectMatches(std::vector<Match> &matches,
+                               llvm::DenseSet<const Node *> &preAnnotated) {
   for (Node *node : graph_.nodes()) {
+    nodes_.push_back(node);
+    // Pre-existing annotations count: their state entries are reused too.
+    if (const QuantAnnotation *quant = node->quant()) {
+      preAnnotated.insert(node);
+      for (unsigned i = 0, e = std::min<size_t>(quant->inputs.size(), node->numOperands()); i != e;
+           ++i)
+        if (node->operand(i)->isParameter())
+          rememberState(node->operand(i), quant->inputs[i]);
+    }
     for (unsigned f = 0; f < std::size(kPatternFamilies); ++f) {
       const PatternFamily &family = kPatternFamilies[f];
       if (!family.head.matches(node->op()))
         continue;
-      Node *chain[3];
-      unsigned length = chainOf(node, family, chain);
+      Head head{{}, nullptr, {}, {}, static_cast<uint8_t>(f), 0};
+      unsigned length = chainOf(node, family, head.chain);
       ResolvedOpConfig config = resolver_.resolve(*node);
-      uint32_t head = heads_.size();
-      heads_.push_back({node, config.op, config.level, config.opLevel, static_cast<uint8_t>(f),
-                        static_cast<uint8_t>(length)});
+      head.op = config.op;
+      head.level = config.level;
+      head.opLevel = config.opLevel;
+      head.maxLength = static_cast<uint8_t>(length);
+      uint32_t index = heads_.size();
+      heads_.push_back(head);
       // Every prefix of the chain is a match of its own.
       for (unsigned l = length; l >= 1; --l)
-        matches.push_back({head, static_cast<uint8_t>(l)});
+        matches.push_back({index, static_cast<uint8_t>(l)});
       break; // a node heads patterns of one family only
     }
   }
@@ -483,8 +531,7 @@ void Annotator::collectMatches(std::vector<Match> &matches) {
 }
 
 void Annotator::annotateChain(const Head &head, unsigned length) {
-  Node *chain[3];
-  chainOf(head.key, kPatternFamilies[head.family], chain);
+  Node *const *chain = head.chain;
   Node &key = *chain[0];
   Node &last = *chain[length - 1];
   Attribute output = resolveOutput(last, *head.op);
@@ -575,7 +622,7 @@ void Annotator::applyModuleSpecs() {
   if (!any)
     return;
   nodesByModule_.assign(modules.size(), {});
-  for (Node *node : graph_.nodes())
+  for (Node *node : nodes_)
     nodesByModule_[resolver_.moduleOf(*node)].push_back(node);
   // Type-level first, then name-level, so that name-level entries win.
   for (ConfigLevel level : {ConfigLevel::ModuleType, ConfigLevel::ModuleName})
@@ -819,83 +866,91 @@ void Annotator::resolveAxes() {
 /// on the other of axes 0/1, whole kernel dims) and a block-size list become
 /// the equivalent list in the weight's dims. Annotations that existed before
 /// this run are already in the weight's dims and are left alone.
-void Annotator::mapWeightLayouts(const llvm::DenseSet<const Node *> &preAnnotated) {
-  // (source dictionary, rank and layout) -> mapped entry; the source is kept
-  // alive so its address stays unique.
+/// Caches of the finishing walk: results per distinct spec dictionary
+/// (entries share storage), each keeping its source alive so its address
+/// stays unique.
+struct Annotator::FinishCaches {
+  /// (source dictionary, rank and layout) -> (source, mapped entry).
   llvm::DenseMap<std::pair<const void *, int64_t>, std::pair<Attribute, Attribute>> mapped;
-  for (Node *node : graph_.nodes()) {
-    const OpInfo &op = node->op();
-    if (!op.has(optrait::WeightChannelsLast) && !op.has(optrait::WeightKernelFirst))
-      continue;
-    if (!node->quant() || preAnnotated.count(node) || op.weightOperand < 0 ||
-        static_cast<size_t>(op.weightOperand) >= node->quant()->inputs.size())
-      continue;
-    const Type &type = node->operand(op.weightOperand)->type();
-    Attribute &entry = node->getOrCreateQuant().inputs[op.weightOperand];
-    if (!isSpecEntry(entry) || !type.hasRank() || type.rank() < 2)
-      continue;
-    int64_t rank = type.rank();
-    auto key = std::make_pair(static_cast<const void *>(&entry.getDict()),
-                              rank * 2 + (op.has(optrait::WeightKernelFirst) ? 1 : 0));
-    auto cached = mapped.find(key);
-    if (cached != mapped.end()) {
-      entry = cached->second.second;
-      continue;
-    }
-    llvm::Expected<QuantizationSpec> spec = QuantizationSpec::fromAttribute(entry);
-    if (!spec) {
-      llvm::consumeError(spec.takeError()); // reported where the spec was made
-      continue;
-    }
-    const Granularity &granularity = spec->granularity();
-    if (granularity.isPerTensor() || granularity.needsAxis())
-      continue;
-    std::optional<Granularity> native;
-    if (granularity.isPerChannel()) {
-      llvm::Expected<int64_t> axis = normalizeAxis(*granularity.axis(), rank);
-      if (!axis) {
-        llvm::consumeError(axis.takeError()); // checkActivationAxes reports it
-        continue;
-      }
-      native = Granularity::perChannel(op.weightDim(*axis, rank));
-    } else {
-      std::vector<int64_t> specBlock(rank, -1);
-      if (granularity.hasBlockSizeList()) {
-        if (static_cast<int64_t>(granularity.blockSizes().size()) != rank)
-          continue; // checkActivationAxes reports the rank mismatch
-        specBlock.assign(granularity.blockSizes().begin(), granularity.blockSizes().end());
-      } else {
-        int64_t axis = *granularity.axis();
-        specBlock[axis] = granularity.blockSize();
-        specBlock[1 - axis] = 1;
-      }
-      std::vector<int64_t> block(rank, -1);
-      for (int64_t d = 0; d < rank; ++d)
-        block[op.weightDim(d, rank)] = specBlock[d];
-      native = Granularity::perBlock(block);
-    }
-    llvm::Expected<QuantizationSpec> resolved = spec->withGranularity(*native);
-    if (!resolved) {
-      error(*node,
-            "the weight spec of '" + node->opName() +
-                "' does not map to its weight layout: " + llvm::toString(resolved.takeError()));
-      continue;
-    }
-    SpecWriteOptions options;
-    options.omitDefaults = true;
-    Attribute result = resolved->toAttribute(options);
-    mapped.try_emplace(key, entry, result);
-    entry = result;
-    changed_ = true;
+  /// Parsed granularity per spec dictionary.
+  llvm::DenseMap<const void *, std::optional<Granularity>> parsed;
+  /// (spec dictionary, type) pairs whose axes fitted (a few).
+  llvm::SmallVector<std::pair<const void *, Type>, 16> fittedPairs;
+};
+
+void Annotator::mapWeightLayout(Node &node, const llvm::DenseSet<const Node *> &preAnnotated,
+                                FinishCaches &caches) {
+  auto &mapped = caches.mapped;
+  const OpInfo &op = node.op();
+  if (!op.has(optrait::WeightChannelsLast) && !op.has(optrait::WeightKernelFirst))
+    return;
+  if (!node.quant() || preAnnotated.count(&node) || op.weightOperand < 0 ||
+      static_cast<size_t>(op.weightOperand) >= node.quant()->inputs.size())
+    return;
+  const Type &type = node.operand(op.weightOperand)->type();
+  Attribute &entry = node.getOrCreateQuant().inputs[op.weightOperand];
+  if (!isSpecEntry(entry) || !type.hasRank() || type.rank() < 2)
+    return;
+  int64_t rank = type.rank();
+  auto key = std::make_pair(static_cast<const void *>(&entry.getDict()),
+                            rank * 2 + (op.has(optrait::WeightKernelFirst) ? 1 : 0));
+  auto cached = mapped.find(key);
+  if (cached != mapped.end()) {
+    entry = cached->second.second;
+    return;
   }
+  llvm::Expected<QuantizationSpec> spec = QuantizationSpec::fromAttribute(entry);
+  if (!spec) {
+    llvm::consumeError(spec.takeError()); // reported where the spec was made
+    return;
+  }
+  const Granularity &granularity = spec->granularity();
+  if (granularity.isPerTensor() || granularity.needsAxis())
+    return;
+  std::optional<Granularity> native;
+  if (granularity.isPerChannel()) {
+    llvm::Expected<int64_t> axis = normalizeAxis(*granularity.axis(), rank);
+    if (!axis) {
+      llvm::consumeError(axis.takeError()); // checkAxes reports it
+      return;
+    }
+    native = Granularity::perChannel(op.weightDim(*axis, rank));
+  } else {
+    std::vector<int64_t> specBlock(rank, -1);
+    if (granularity.hasBlockSizeList()) {
+      if (static_cast<int64_t>(granularity.blockSizes().size()) != rank)
+        return; // checkAxes reports the rank mismatch
+      specBlock.assign(granularity.blockSizes().begin(), granularity.blockSizes().end());
+    } else {
+      int64_t axis = *granularity.axis();
+      specBlock[axis] = granularity.blockSize();
+      specBlock[1 - axis] = 1;
+    }
+    std::vector<int64_t> block(rank, -1);
+    for (int64_t d = 0; d < rank; ++d)
+      block[op.weightDim(d, rank)] = specBlock[d];
+    native = Granularity::perBlock(block);
+  }
+  llvm::Expected<QuantizationSpec> resolved = spec->withGranularity(*native);
+  if (!resolved) {
+    error(node, "the weight spec of '" + node.opName() +
+                    "' does not map to its weight layout: " + llvm::toString(resolved.takeError()));
+    return;
+  }
+  SpecWriteOptions options;
+  options.omitDefaults = true;
+  Attribute result = resolved->toAttribute(options);
+  mapped.try_emplace(key, entry, result);
+  entry = result;
+  changed_ = true;
 }
 
 /// Activations have no default axis (§5.4), and any explicit axis must fit
 /// the tensor's rank (checked here rather than at the first forward).
-void Annotator::checkActivationAxes() {
-  llvm::DenseMap<const void *, std::optional<Granularity>> parsed;
-  llvm::SmallVector<std::pair<const void *, Type>, 16> fittedPairs;
-  auto check = [&](Node &node, const Attribute &entry, const Value *value, bool isWeight,
+void Annotator::checkAxes(Node &node, FinishCaches &caches) {
+  auto &parsed = caches.parsed;
+  auto &fittedPairs = caches.fittedPairs;
+  auto check = [&](const Attribute &entry, const Value *value, bool isWeight,
                    const llvm::Twine &where) {
     if (!isSpecEntry(entry))
       return;
@@ -952,16 +1007,21 @@ void Annotator::checkActivationAxes() {
     else if (fittedPairs.size() < 16)
       fittedPairs.emplace_back(it->first, type);
   };
-  for (Node *node : graph_.nodes()) {
-    const QuantAnnotation *quant = node->quant();
-    if (!quant)
-      continue;
-    for (unsigned i = 0, e = std::min<size_t>(quant->inputs.size(), node->numOperands()); i != e;
-         ++i)
-      check(*node, quant->inputs[i], node->operand(i), node->operand(i)->isParameter(),
-            "input " + llvm::Twine(i));
-    if (node->numResults() > 0)
-      check(*node, quant->output, node->result(0), false, "the output");
+  const QuantAnnotation *quant = node.quant();
+  if (!quant)
+    return;
+  for (unsigned i = 0, e = std::min<size_t>(quant->inputs.size(), node.numOperands()); i != e; ++i)
+    check(quant->inputs[i], node.operand(i), node.operand(i)->isParameter(),
+          "input " + llvm::Twine(i));
+  if (node.numResults() > 0)
+    check(quant->output, node.result(0), false, "the output");
+}
+
+void Annotator::finishNodes(const llvm::DenseSet<const Node *> &preAnnotated) {
+  FinishCaches caches;
+  for (Node *node : nodes_) {
+    mapWeightLayout(*node, preAnnotated, caches);
+    checkAxes(*node, caches);
   }
 }
 
@@ -973,7 +1033,7 @@ void Annotator::attachSchedules() {
       schedules.emplace(module.config, module.config->qatSchedule->toAttribute());
   if (schedules.empty())
     return;
-  for (Node *node : graph_.nodes()) {
+  for (Node *node : nodes_) {
     auto it = schedules.find(modules[resolver_.moduleOf(*node)].config);
     if (it != schedules.end()) {
       node->setAttribute("qat_schedule", it->second);
@@ -983,38 +1043,27 @@ void Annotator::attachSchedules() {
 }
 
 bool Annotator::run() {
-  stateEntries_.reserve(graph_.parameters().size());
+  stateEntries_.resize(graph_.parameters().size());
+  hasStateEntry_.resize(graph_.parameters().size());
+  nodes_.reserve(graph_.numNodes());
   llvm::DenseSet<const Node *> preAnnotated;
-  // Pre-existing annotations count: their state entries are reused too.
-  // (One walk: on a million nodes each walk is a pass over memory.)
-  for (Node *node : graph_.nodes())
-    if (const QuantAnnotation *quant = node->quant()) {
-      preAnnotated.insert(node);
-      for (unsigned i = 0, e = std::min<size_t>(quant->inputs.size(), node->numOperands()); i != e;
-           ++i)
-        if (node->operand(i)->isParameter())
-          stateEntries_.try_emplace(node->operand(i), quant->inputs[i]);
-    }
-
   std::vector<Match> matches;
-  matches.reserve(graph_.numNodes());
-  collectMatches(matches);
+  matches.reserve(2 * graph_.numNodes());
+  heads_.reserve(graph_.numNodes()); // pages never touched cost nothing
+  collectMatches(matches, preAnnotated);
   for (const Match &match : matches) {
     const Head &head = heads_[match.head];
-    Node *chain[3];
-    chainOf(head.key, kPatternFamilies[head.family], chain);
-    if (llvm::any_of(llvm::ArrayRef<Node *>(chain, match.length),
+    if (llvm::any_of(llvm::ArrayRef<Node *>(head.chain, match.length),
                      [](const Node *node) { return node->quant() != nullptr; }))
       continue;
     if (kPatternFamilies[head.family].kind == PatternKind::Shared)
-      annotateShared(*head.key, *head.op);
+      annotateShared(*head.chain[0], *head.op);
     else
       annotateChain(head, match.length);
   }
   applyModuleSpecs();
   resolveAxes();
-  mapWeightLayouts(preAnnotated);
-  checkActivationAxes();
+  finishNodes(preAnnotated);
   attachSchedules();
   return errors_ == 0;
 }

@@ -29,6 +29,7 @@
 
 #include "llvm/ADT/DenseMap.h"
 #include "llvm/ADT/STLExtras.h"
+#include "llvm/ADT/SmallVector.h"
 
 #include <optional>
 #include <utility>
@@ -91,9 +92,12 @@ PassResult DedupFakeQuantPass::run(Graph &graph, PassContext &context) {
     bool kept = false;
   };
   NodeMap<Info> info;
-  info.reserve(graph.numNodes());
+  // Indexed by id, which insert-fake-quant took well past the node count:
+  // reserved for all, so the table is never copied while it grows.
+  info.reserve(graph.nodeIdBound());
   // (input value, group) -> the first fake-quant of that group on it.
   llvm::DenseMap<std::pair<const Value *, int64_t>, Node *> firstOnValue;
+  llvm::SmallVector<std::pair<uint32_t, Type>, 16> fittingPairs;
   bool changed = false;
 
   for (Node *node : llvm::make_early_inc_range(graph.nodes())) {
@@ -112,11 +116,17 @@ PassResult DedupFakeQuantPass::run(Graph &graph, PassContext &context) {
     Value *input = node->operand(0);
     Value *result = node->result(0);
 
-    // Disabled by its spec on a static shape.
+    // Disabled by its spec on a static shape. Whether a (spec, type) pair
+    // fits is computed once: graphs carry a few of them on every weight.
     const Type &type = input->type();
     const Granularity &granularity = specs.spec(*specId).granularity();
-    if (!granularity.isPerTensor() && type.isTensor() && type.hasStaticShape()) {
+    bool knownToFit = llvm::any_of(fittingPairs, [&](const auto &pair) {
+      return pair.first == *specId && pair.second == type;
+    });
+    if (!knownToFit && !granularity.isPerTensor() && type.isTensor() && type.hasStaticShape()) {
       llvm::Expected<std::vector<int64_t>> block = computeBlockShape(granularity, type.shape());
+      if (block && fittingPairs.size() < 16)
+        fittingPairs.emplace_back(*specId, type);
       if (!block) {
         bool mismatch = false;
         std::string message;

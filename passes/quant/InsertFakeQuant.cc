@@ -64,20 +64,26 @@ private:
   /// on `node` (called in graph order); false after reporting an error.
   bool defineGroupSpecs(PassContext &context, const Node &node);
   /// The spec of `group`, or null while undefined. Group ids are dense from
-  /// share-observers; a vector holds them (a map for stray large ids).
+  /// share-observers; a vector of spec ids (4 bytes per group) holds them (a
+  /// map for stray large ids).
   const Attribute *groupSpec(int64_t group) const {
-    if (static_cast<uint64_t>(group) < denseGroupSpecs_.size())
-      return denseGroupSpecs_[group].isNone() ? nullptr : &denseGroupSpecs_[group];
-    auto found = sparseGroupSpecs_.find(group);
-    return found == sparseGroupSpecs_.end() ? nullptr : &found->second;
+    int32_t id = -1;
+    if (static_cast<uint64_t>(group) < denseGroupSpecs_.size()) {
+      id = denseGroupSpecs_[group];
+    } else {
+      auto found = sparseGroupSpecs_.find(group);
+      if (found != sparseGroupSpecs_.end())
+        id = found->second;
+    }
+    return id < 0 ? nullptr : &specs_.attribute(id);
   }
-  void setGroupSpec(int64_t group, Attribute spec) {
+  void setGroupSpec(int64_t group, uint32_t specId) {
     if (static_cast<uint64_t>(group) < 4 * nodes_.size() + 64) {
       if (static_cast<uint64_t>(group) >= denseGroupSpecs_.size())
-        denseGroupSpecs_.resize(std::max<size_t>(group + 1, denseGroupSpecs_.size() * 3 / 2));
-      denseGroupSpecs_[group] = std::move(spec);
+        denseGroupSpecs_.resize(std::max<size_t>(group + 1, denseGroupSpecs_.size() * 3 / 2), -1);
+      denseGroupSpecs_[group] = static_cast<int32_t>(specId);
     } else {
-      sparseGroupSpecs_[group] = std::move(spec);
+      sparseGroupSpecs_[group] = static_cast<int32_t>(specId);
     }
   }
   Node *createFakeQuant(Graph &graph, Value *input, int64_t group, const Node &attributedTo,
@@ -87,8 +93,8 @@ private:
 
   std::vector<Node *> nodes_;
   NodeMap<uint32_t> position_; // graph order of the original nodes
-  std::vector<Attribute> denseGroupSpecs_;
-  llvm::DenseMap<int64_t, Attribute> sparseGroupSpecs_;
+  std::vector<int32_t> denseGroupSpecs_;
+  llvm::DenseMap<int64_t, int32_t> sparseGroupSpecs_;
   SpecTable specs_; // per run
 };
 
@@ -135,7 +141,7 @@ bool InsertFakeQuantPass::defineGroupSpecs(PassContext &context, const Node &nod
       std::optional<uint32_t> known = specs_.find(*entry);
       llvm::Expected<uint32_t> id = known ? *known : specs_.intern(*entry);
       if (id)
-        setGroupSpec(group, specs_.attribute(*id));
+        setGroupSpec(group, *id);
       else
         problem = errorText(id.takeError());
     }
@@ -211,24 +217,29 @@ PassResult InsertFakeQuantPass::run(Graph &graph, PassContext &context) {
   if (!annotated)
     return PassResult::Unchanged;
   // Group ids are dense (share-observers numbers about one per quantized
-  // value): room up front, so the table never moves its specs while growing.
+  // value): room up front, so the table is not copied as it grows.
   denseGroupSpecs_.reserve(2 * nodes_.size() + 64);
 
   // Per original value: its fake-quants, and where the next one after its
   // producer goes (after the ones already there, in creation order). Result
-  // 0 of a node is found by the node's id, other values by a hash map.
+  // 0 of a node is found by the node's id, a parameter by its position,
+  // other values by a hash map (graphs have up to a parameter per node).
   struct ValueState {
     llvm::SmallVector<FakeQuantOnValue, 1> fakeQuants;
     Node *lastAfterProducer = nullptr;
   };
   std::vector<ValueState> states;
+  states.reserve(graph.numNodes() + graph.parameters().size());
   NodeMap<int32_t> stateOfResult(-1);
   stateOfResult.reserve(graph.numNodes());
+  std::vector<int32_t> stateOfParameter(graph.parameters().size(), -1);
   llvm::DenseMap<Value *, int32_t> stateOfOther;
   auto stateOf = [&](Value *value) -> ValueState & {
     int32_t *index;
     if (value->isResult() && value->resultIndex() == 0)
       index = &stateOfResult[value->producer()];
+    else if (value->isParameter() && value->position() < stateOfParameter.size())
+      index = &stateOfParameter[value->position()];
     else
       index = &stateOfOther.try_emplace(value, -1).first->second;
     if (*index < 0) {

@@ -51,6 +51,7 @@
 #include "llvm/ADT/SmallVector.h"
 #include "llvm/ADT/Twine.h"
 
+#include <algorithm>
 #include <memory>
 #include <optional>
 #include <vector>
@@ -141,13 +142,15 @@ QDQAttributeParts qdqAttributeParts(const QuantizationSpec &spec,
 /// spec mostly share their zero points), saving a list per weight.
 AttributeDict qdqAttributes(const QDQAttributeParts &parts, const QParamValues &qparams,
                             Attribute *zeroPoints = nullptr) {
+  // Built once: a dictionary per weight interns no key.
+  static const AttributeKey kScale("scale"), kZeroPoint("zero_point"), kMinval("minval");
   AttributeDict attributes;
   attributes.reserve(parts.head.size() + 2 + parts.tail.size());
   attributes.insert(attributes.end(), parts.head.begin(), parts.head.end());
-  attributes.emplace_back("scale", Attribute::floatList(qparams.scale));
+  attributes.emplace_back(kScale, Attribute::floatList(qparams.scale));
   if (!qparams.zeroPoint.empty()) {
     if (!zeroPoints) {
-      attributes.emplace_back("zero_point", Attribute::intList(qparams.zeroPoint));
+      attributes.emplace_back(kZeroPoint, Attribute::intList(qparams.zeroPoint));
     } else {
       bool same = zeroPoints->isList() && zeroPoints->getList().size() == qparams.zeroPoint.size();
       for (size_t i = 0; same && i < qparams.zeroPoint.size(); ++i) {
@@ -156,11 +159,11 @@ AttributeDict qdqAttributes(const QDQAttributeParts &parts, const QParamValues &
       }
       if (!same)
         *zeroPoints = Attribute::intList(qparams.zeroPoint);
-      attributes.emplace_back("zero_point", *zeroPoints);
+      attributes.emplace_back(kZeroPoint, *zeroPoints);
     }
   }
   if (!qparams.minval.empty())
-    attributes.emplace_back("minval", Attribute::floatList(qparams.minval));
+    attributes.emplace_back(kMinval, Attribute::floatList(qparams.minval));
   attributes.insert(attributes.end(), parts.tail.begin(), parts.tail.end());
   return attributes;
 }
@@ -249,12 +252,14 @@ struct ActivationPlan {
 
 PassResult LowerToQDQPass::run(Graph &graph, PassContext &context) {
   std::vector<Node *> fakeQuants;
-  size_t numWeights = 0;
   for (Node *node : graph.nodes())
-    if (isFakeQuant(*node)) {
+    if (isFakeQuant(*node))
       fakeQuants.push_back(node);
-      numWeights += node->numOperands() == 1 && node->operand(0)->isParameter();
-    }
+  // Counted from the vector, not during the walk over the node list: there
+  // each operand's load waited for the next node's, here they overlap.
+  size_t numWeights = 0;
+  for (Node *node : fakeQuants)
+    numWeights += node->numOperands() == 1 && node->operand(0)->isParameter();
   // A buffer of codes per weight: the name index grows once.
   graph.reserveParameters(numWeights);
   if (fakeQuants.empty()) {
@@ -269,7 +274,45 @@ PassResult LowerToQDQPass::run(Graph &graph, PassContext &context) {
   // are erased on the way); a fake-quant without its own waits for the end
   // when none of its group came first.
   SpecTable specs;
-  llvm::DenseMap<int64_t, Attribute> groupQParams;
+  // Qparams of each observer group, first come first kept. Group ids are
+  // dense from share-observers (about one per fake-quant), so a vector
+  // indexed by group holds them (a map for stray ids from hand-written IR),
+  // and the entries are indices into the distinct dictionaries: a hash map
+  // of a million Attributes was a tenth of this pass at 1M nodes.
+  std::vector<int32_t> qparamsOfGroup;
+  llvm::DenseMap<int64_t, int32_t> qparamsOfSparseGroup;
+  std::vector<Attribute> distinctQParams;
+  llvm::DenseMap<const void *, int32_t> distinctQParamsByStorage;
+  auto groupQParamsSlot = [&](int64_t group) -> int32_t & {
+    if (group >= 0 && static_cast<uint64_t>(group) < 4 * fakeQuants.size() + 64) {
+      if (static_cast<uint64_t>(group) >= qparamsOfGroup.size())
+        qparamsOfGroup.resize(std::max<size_t>(group + 1, qparamsOfGroup.size() * 3 / 2), -1);
+      return qparamsOfGroup[group];
+    }
+    return qparamsOfSparseGroup.try_emplace(group, -1).first->second;
+  };
+  auto recordGroupQParams = [&](int64_t group, const Attribute &qparams) {
+    int32_t &slot = groupQParamsSlot(group);
+    if (slot >= 0)
+      return;
+    const void *storage = qparams.isDict() ? &qparams.getDict() : nullptr;
+    if (storage) {
+      auto known = distinctQParamsByStorage.find(storage);
+      if (known != distinctQParamsByStorage.end()) {
+        slot = known->second;
+        return;
+      }
+    }
+    slot = static_cast<int32_t>(distinctQParams.size());
+    // The copy keeps the storage alive, so its address stays its own.
+    distinctQParams.push_back(qparams);
+    if (storage)
+      distinctQParamsByStorage[storage] = slot;
+  };
+  auto groupQParams = [&](int64_t group) -> const Attribute * {
+    int32_t slot = groupQParamsSlot(group);
+    return slot >= 0 ? &distinctQParams[slot] : nullptr;
+  };
   std::vector<Node *> deferred;
   WeightQuantizer *quantizer = context.getService<WeightQuantizer>();
   const OpInfo *quantizeOp = &opInfo(OpCode::Quantize);
@@ -343,12 +386,9 @@ PassResult LowerToQDQPass::run(Graph &graph, PassContext &context) {
     // Qparams: own, the group's, or computed from the weight.
     const Attribute *qparamsAttribute = node->attribute(fqattr::kQParams);
     if (qparamsAttribute && hasGroup)
-      groupQParams.try_emplace(group->getInt(), *qparamsAttribute);
-    if (!qparamsAttribute && hasGroup) {
-      auto found = groupQParams.find(group->getInt());
-      if (found != groupQParams.end())
-        qparamsAttribute = &found->second;
-    }
+      recordGroupQParams(group->getInt(), *qparamsAttribute);
+    if (!qparamsAttribute && hasGroup)
+      qparamsAttribute = groupQParams(group->getInt());
     if (!qparamsAttribute && mayDefer && !(isWeight && quantizer && input->data())) {
       deferred.push_back(node);
       return PassResult::Unchanged;

@@ -248,8 +248,12 @@ bool isQuantizableType(const Type &type) {
 
 bool Grouping::collectItems() {
   bool ok = true;
-  items_.reserve(graph_.numNodes() * 2);
-  slots_.reserve(graph_.numNodes() * 3);
+  // Room for the usual case without counting first (a weighted op has four
+  // items: input, weight, bias, output): growing these vectors copied them
+  // and faulted in fresh pages at every doubling. Reserved pages that stay
+  // unused cost nothing.
+  items_.reserve(graph_.numNodes() * 4);
+  slots_.reserve(graph_.numNodes() * 4);
   slotBase_.reserve(graph_.numNodes());
   for (Node *node : graph_.nodes()) {
     const OpInfo &op = node->op();
@@ -488,7 +492,15 @@ void Grouping::mergeAcrossEdges() {
   // joined through it; the others (and the edges of values without a
   // quantized producer: graph inputs, parameters, unannotated producers)
   // meet in a map keyed by (value, compatibility class).
+  // Parameters (up to one per node, mostly one edge each) meet in a vector
+  // indexed by position first: the first class seen per parameter there, the
+  // rest in the map.
   llvm::DenseMap<std::pair<const Value *, uint32_t>, uint32_t> siblings;
+  struct FirstEdge {
+    uint32_t cls = UINT32_MAX;
+    uint32_t item = 0;
+  };
+  std::vector<FirstEdge> parameterEdges(graph_.parameters().size());
   for (uint32_t e = 0; e < items_.size(); ++e) {
     const Item &edge = items_[e];
     if (edge.operand < 0)
@@ -498,6 +510,17 @@ void Grouping::mergeAcrossEdges() {
     if (upstream >= 0 && compatClass(static_cast<uint32_t>(upstream)) == cls) {
       unionFind_.unite(static_cast<uint32_t>(upstream), e);
       continue;
+    }
+    if (edge.value->isParameter() && edge.value->position() < parameterEdges.size()) {
+      FirstEdge &first = parameterEdges[edge.value->position()];
+      if (first.cls == UINT32_MAX) {
+        first = {cls, e};
+        continue;
+      }
+      if (first.cls == cls) {
+        unionFind_.unite(first.item, e);
+        continue;
+      }
     }
     auto inserted = siblings.try_emplace({edge.value, cls}, e);
     if (!inserted.second)
