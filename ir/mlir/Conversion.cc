@@ -532,9 +532,9 @@ std::optional<TensorData> importTensorData(mlir::DenseElementsAttr attribute) {
   size_t count = static_cast<size_t>(type.getNumElements());
   if (*dtype == DType::I1) {
     // MLIR packs i1 elements into bits; TensorData keeps one byte each.
-    data.bytes.reserve(count);
+    data.mutableBytes().reserve(count);
     for (bool value : attribute.getValues<bool>())
-      data.bytes.push_back(value ? 1 : 0);
+      data.mutableBytes().push_back(value ? 1 : 0);
     return data;
   }
   size_t width = elementBytes(*dtype);
@@ -542,13 +542,13 @@ std::optional<TensorData> importTensorData(mlir::DenseElementsAttr attribute) {
   if (attribute.isSplat()) {
     if (raw.size() < width)
       return std::nullopt;
-    data.bytes.resize(count * width);
+    data.mutableBytes().resize(count * width);
     for (size_t i = 0; i < count; ++i)
-      std::memcpy(data.bytes.data() + i * width, raw.data(), width);
+      std::memcpy(data.mutableBytes().data() + i * width, raw.data(), width);
   } else {
     if (raw.size() != count * width)
       return std::nullopt;
-    data.bytes.assign(raw.begin(), raw.end());
+    data.mutableBytes().assign(raw.begin(), raw.end());
   }
   return data;
 }
@@ -567,21 +567,21 @@ mlir::DenseElementsAttr exportTensorData(const TensorData &data, mlir::RankedTen
     return {};
   }
   size_t count = static_cast<size_t>(type.getNumElements());
-  if (data.bytes.size() != count * elementBytes(data.dtype)) {
-    error = "its data holds " + std::to_string(data.bytes.size()) + " bytes for " +
+  if (data.bytes().size() != count * elementBytes(data.dtype)) {
+    error = "its data holds " + std::to_string(data.bytes().size()) + " bytes for " +
             std::to_string(count) + " elements of " + dtypeName(data.dtype).str();
     return {};
   }
   if (data.dtype == DType::I1) {
     llvm::SmallVector<bool, 64> values;
-    for (uint8_t byte : data.bytes)
+    for (uint8_t byte : data.bytes())
       values.push_back(byte != 0);
     return mlir::DenseElementsAttr::get(type, values);
   }
   // getFromRawBuffer stores equal elements as a splat, as the parser does.
   return mlir::DenseElementsAttr::getFromRawBuffer(
-      type,
-      llvm::ArrayRef<char>(reinterpret_cast<const char *>(data.bytes.data()), data.bytes.size()));
+      type, llvm::ArrayRef<char>(reinterpret_cast<const char *>(data.bytes().data()),
+                                 data.bytes().size()));
 }
 
 //===----------------------------------------------------------------------===//

@@ -185,7 +185,7 @@ llvm::Expected<TensorData> toTensorData(const at::Tensor &tensor, llvm::StringRe
   // One pass (resize would zero the bytes first).
   const uint8_t *begin = static_cast<const uint8_t *>(dense.data_ptr());
   if (bytes)
-    data.bytes.assign(begin, begin + bytes);
+    data.mutableBytes().assign(begin, begin + bytes);
   return data;
 }
 
@@ -206,8 +206,8 @@ llvm::Expected<c10::ScalarType> checkedScalarType(const TensorData &data, llvm::
     elements *= dim;
   }
   bytes = elements * static_cast<int64_t>(c10::elementSize(*scalar));
-  if (static_cast<uint64_t>(bytes) != data.bytes.size())
-    return makeError(what + " holds " + llvm::Twine(data.bytes.size()) +
+  if (static_cast<uint64_t>(bytes) != data.bytes().size())
+    return makeError(what + " holds " + llvm::Twine(data.bytes().size()) +
                      " bytes but its shape and " + dtypeName(data.dtype) + " dtype need " +
                      llvm::Twine(bytes));
   return *scalar;
@@ -221,7 +221,7 @@ llvm::Expected<at::Tensor> toTensor(const TensorData &data, llvm::StringRef what
     return scalar.takeError();
   at::Tensor tensor = at::empty(data.shape, at::TensorOptions().dtype(*scalar));
   if (bytes)
-    std::memcpy(tensor.data_ptr(), data.bytes.data(), bytes);
+    std::memcpy(tensor.data_ptr(), data.bytes().data(), bytes);
   return tensor;
 }
 
@@ -231,7 +231,7 @@ llvm::Expected<at::Tensor> shareTensor(std::shared_ptr<const TensorData> data,
   llvm::Expected<c10::ScalarType> scalar = checkedScalarType(*data, what, bytes);
   if (!scalar)
     return scalar.takeError();
-  void *begin = const_cast<uint8_t *>(data->bytes.data());
+  void *begin = const_cast<uint8_t *>(data->bytes().data());
   if (bytes == 0 || reinterpret_cast<uintptr_t>(begin) % c10::elementSize(*scalar) != 0)
     return toTensor(*data, what);
   // The deleter owns a reference: the bytes live as long as the tensor.

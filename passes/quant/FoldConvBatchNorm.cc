@@ -6,7 +6,9 @@
 // pair is kept and annotated as a pattern instead). With
 //   scale = gamma / sqrt(running_var + eps)          (per output channel)
 // the producer's weight becomes W * scale along its output-channel axis
-// (OpInfo::channelAxis: 0 for conv and linear, 1 for conv_transpose) and its
+// (OpInfo::channelAxis: 0 for conv and linear, 1 for conv_transpose; a
+// deferred TensorData::scaled, whose product is computed only by readers that
+// need it whole) and its
 // bias (b - running_mean) * scale + beta, with b = 0 and a new bias parameter
 // when it had none; the batch_norm's users then read the producer and the
 // batch_norm is erased. Arithmetic is f32 in the reference's order -- sqrt,
@@ -52,9 +54,9 @@ public:
 constexpr double kDefaultEps = 1e-5;
 
 std::vector<float> readFloats(const TensorData &data) {
-  std::vector<float> values(data.bytes.size() / sizeof(float));
+  std::vector<float> values(data.bytes().size() / sizeof(float));
   if (!values.empty())
-    std::memcpy(values.data(), data.bytes.data(), values.size() * sizeof(float));
+    std::memcpy(values.data(), data.bytes().data(), values.size() * sizeof(float));
   return values;
 }
 
@@ -63,9 +65,10 @@ std::shared_ptr<TensorData> makeFloatData(const std::vector<int64_t> &shape,
   auto data = std::make_shared<TensorData>();
   data->dtype = DType::F32;
   data->shape = shape;
-  data->bytes.resize(values.size() * sizeof(float));
+  std::vector<uint8_t> &bytes = data->mutableBytes();
+  bytes.resize(values.size() * sizeof(float));
   if (!values.empty())
-    std::memcpy(data->bytes.data(), values.data(), data->bytes.size());
+    std::memcpy(bytes.data(), values.data(), bytes.size());
   return data;
 }
 
@@ -187,7 +190,7 @@ PassResult FoldConvBatchNormPass::run(Graph &graph, PassContext &context) {
     std::vector<float> g = readFloats(*gamma->data()), b0 = readFloats(*beta->data()),
                        m = readFloats(*mean->data()), v = readFloats(*var->data());
     std::vector<float> b = bias ? readFloats(*bias->data()) : std::vector<float>(channels, 0.0f);
-    if (static_cast<int64_t>(weightData.bytes.size()) != elements * int64_t(sizeof(float))) {
+    if (static_cast<int64_t>(weightData.byteSize()) != elements * int64_t(sizeof(float))) {
       skip("the weight data does not hold its shape's elements");
       continue;
     }
@@ -198,32 +201,15 @@ PassResult FoldConvBatchNormPass::run(Graph &graph, PassContext &context) {
       float denominator = std::sqrt(v[c] + epsF);
       scale[c] = g[c] / denominator;
     }
-    // W' = W * scale along `axis`: elements come in runs of `inner` per
-    // channel index, `outer` times. The folded weight is written into its
-    // new buffer in one pass over the old one, a run at a time (appended,
-    // then scaled while it is in cache): weights are most of a CNN's bytes,
-    // and copying them to a vector, scaling and copying again was most of
-    // what preparing resnet18 cost.
-    int64_t inner = 1;
-    for (int64_t d = axis + 1; d < rank; ++d)
-      inner *= weightData.shape[d];
-    int64_t outer = channels == 0 ? 0 : elements / (channels * inner);
-    auto foldedWeight = std::make_shared<TensorData>();
-    foldedWeight->dtype = DType::F32;
-    foldedWeight->shape = weightData.shape;
-    foldedWeight->bytes.reserve(weightData.bytes.size());
-    for (int64_t o = 0; o < outer; ++o)
-      for (int64_t c = 0; c < channels; ++c) {
-        const uint8_t *source =
-            weightData.bytes.data() + (o * channels + c) * inner * sizeof(float);
-        size_t offset = foldedWeight->bytes.size();
-        foldedWeight->bytes.insert(foldedWeight->bytes.end(), source,
-                                   source + inner * sizeof(float));
-        // The buffer came from operator new: suitably aligned for float.
-        float *run = reinterpret_cast<float *>(foldedWeight->bytes.data() + offset);
-        for (int64_t i = 0; i < inner; ++i)
-          run[i] = run[i] * scale[c];
-      }
+    // W' = W * scale along `axis`, kept deferred: the new weight is the old
+    // one's data plus the factors (TensorData::scaled), not 4 bytes per
+    // element written here and read back by the weight quantizer -- that
+    // traffic was most of what preparing and converting a CNN cost. Readers
+    // that know the form apply the factor as they go (the interpreter's conv,
+    // the runtime's weight quantizer); the others get the product, computed
+    // once with this f32 multiply. The old TensorData is shared, not
+    // changed: the float graph (copyGraph) still reads it.
+    std::shared_ptr<TensorData> foldedWeight = TensorData::scaled(weight->data(), axis, scale);
     std::vector<float> folded(channels);
     for (int64_t c = 0; c < channels; ++c) {
       float centered = b[c] - m[c];

@@ -41,8 +41,8 @@ llvm::Expected<TensorData> quantizeWithQParams(const TensorData &weight,
   if (qparamShape.size() != rank)
     return makeError("qparam shape rank differs from the weight's");
   int64_t numel = productOf(weight.shape);
-  if (numel < 0 || weight.bytes.size() != static_cast<size_t>(numel) * sizeof(float))
-    return makeError("weight data holds " + llvm::Twine(weight.bytes.size()) +
+  if (numel < 0 || weight.byteSize() != static_cast<size_t>(numel) * sizeof(float))
+    return makeError("weight data holds " + llvm::Twine(weight.byteSize()) +
                      " bytes, not the f32 elements of its shape");
   // Block extent per dim (the §5.4 block shape): D[d] / numBlocks[d].
   llvm::SmallVector<int64_t, 6> block(rank);
@@ -68,7 +68,7 @@ llvm::Expected<TensorData> quantizeWithQParams(const TensorData &weight,
   codes.shape = weight.shape;
   bool isSigned = spec.quantMin() < 0;
   codes.dtype = isSigned ? DType::I8 : DType::U8;
-  codes.bytes.resize(static_cast<size_t>(numel));
+  codes.mutableBytes().resize(static_cast<size_t>(numel));
   if (numel == 0)
     return codes;
 
@@ -102,13 +102,15 @@ llvm::Expected<TensorData> quantizeWithQParams(const TensorData &weight,
   bool fastRounding = true;
   for (size_t b = 0; b < numBlocks; ++b)
     fastRounding = fastRounding && smallRange(quantOffset[b]);
+  const uint8_t *weightBytes = weight.bytes().data(); // a scaled weight: its product
+  uint8_t *codeBytes = codes.mutableBytes().data();
   llvm::SmallVector<int64_t, 6> index(dims, 0);
   for (int64_t row = 0; row < rows; ++row) {
     size_t rowBlock = 0;
     for (size_t d = 0; d + 1 < dims; ++d)
       rowBlock += static_cast<size_t>(index[d] / blockShape[d] * blockStride[d]);
-    const uint8_t *x = weight.bytes.data() + row * inner * sizeof(float);
-    uint8_t *out = codes.bytes.data() + row * inner;
+    const uint8_t *x = weightBytes + row * inner * sizeof(float);
+    uint8_t *out = codeBytes + row * inner;
     for (int64_t start = 0; start < inner; start += lastBlock) {
       size_t b = rowBlock + static_cast<size_t>(start / lastBlock);
       const float scaleInv = inv[b], qo = quantOffset[b], fo = floatOffset[b];

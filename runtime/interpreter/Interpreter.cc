@@ -148,19 +148,19 @@ llvm::Expected<at::Tensor> tensorFromData(std::shared_ptr<const TensorData> data
     numel *= dim;
   }
   size_t elementSize = c10::elementSize(*dtype);
-  if (data->bytes.size() != static_cast<size_t>(numel) * elementSize)
+  if (data->bytes().size() != static_cast<size_t>(numel) * elementSize)
     return makeError("tensor data of shape " + shapeString(data->shape) + " and dtype " +
                      dtypeName(data->dtype) + " needs " +
                      std::to_string(static_cast<size_t>(numel) * elementSize) + " bytes, found " +
-                     std::to_string(data->bytes.size()));
+                     std::to_string(data->bytes().size()));
   auto options = at::TensorOptions().dtype(*dtype);
   if (numel == 0)
     return at::empty(data->shape, options);
-  void *bytes = const_cast<uint8_t *>(data->bytes.data());
+  void *bytes = const_cast<uint8_t *>(data->bytes().data());
   bool aligned = reinterpret_cast<uintptr_t>(bytes) % elementSize == 0;
   if (copy || !aligned) {
     at::Tensor tensor = at::empty(data->shape, options);
-    std::memcpy(tensor.data_ptr(), bytes, data->bytes.size());
+    std::memcpy(tensor.data_ptr(), bytes, data->bytes().size());
     return tensor;
   }
   // The deleter owns a reference: the bytes live as long as the tensor.
@@ -186,7 +186,7 @@ llvm::Expected<TensorData> tensorToData(const at::Tensor &tensor, std::optional<
   // One pass (resize would zero the bytes first).
   const uint8_t *bytes = static_cast<const uint8_t *>(contiguous.data_ptr());
   if (size)
-    data.bytes.assign(bytes, bytes + size);
+    data.mutableBytes().assign(bytes, bytes + size);
   return data;
 }
 
@@ -872,15 +872,54 @@ public:
     llvm::SmallVector<unsigned, 1> taps;
   };
 
+  /// A parameter whose data is a scaled TensorData (a weight fold-conv-bn
+  /// folded) read only by kernels that apply the factor themselves: its slot
+  /// holds the unscaled source, each conv / linear reading it scales its
+  /// output channels, and its weight fake-quant observes the per-channel
+  /// range of the products. The product tensor is made only when something
+  /// needs it whole (fake-quant on, parameter(), training).
+  struct ScaledParameter {
+    std::shared_ptr<const TensorData> data;
+    const TensorData::Scaled *form = nullptr;
+    at::Tensor source;  // view of the source weight (the slot's tensor)
+    at::Tensor product; // data's contents, on demand
+    /// The product, computed (TensorData::bytes, once) on first use.
+    llvm::Expected<at::Tensor> full() {
+      if (!product.defined()) {
+        // A normal tensor even when first needed inside a run (inference
+        // mode): it outlives the run, as the parameter tensors do.
+        c10::InferenceMode normal(false);
+        llvm::Expected<at::Tensor> tensor = tensorFromData(data, /*copy=*/false);
+        if (!tensor)
+          return tensor.takeError();
+        product = std::move(*tensor);
+      }
+      return product;
+    }
+    /// Whether `value` is this parameter's source as loaded.
+    bool isSource(const c10::IValue &value) const {
+      return value.isTensor() &&
+             value.toTensor().unsafeGetTensorImpl() == source.unsafeGetTensorImpl();
+    }
+  };
+
   struct ParameterSlot {
     const Value *value;
     unsigned slot;
     bool owned = false;         // a copy the interpreter made
     int64_t loadedVersion = -1; // tensor version at load (owned only)
+    ScaledParameter *scaled = nullptr;
   };
 
   llvm::Error compile(Interpreter &self);
   llvm::Error createGroups();
+  void planScaledParameters();
+  /// The scaled parameter `node` reads as its weight (directly or through
+  /// its fake-quant), if planScaledParameters kept one for it.
+  ScaledParameter *scaledWeightOf(const Node &node) const;
+  /// The tensor a parameter holds for readers outside the kernels (the
+  /// product for a scaled parameter whose slot holds its source).
+  at::Tensor parameterTensor(const ParameterSlot &parameter) const;
   llvm::Error loadParameters(bool copyAll);
   llvm::Expected<std::vector<at::Tensor>> run(llvm::ArrayRef<at::Tensor> inputs);
   llvm::Error checkInputs(llvm::ArrayRef<at::Tensor> inputs) const;
@@ -912,6 +951,8 @@ public:
   llvm::DenseMap<int64_t, ObserverGroup *> groupById_;
   std::optional<bool> training_;
   std::vector<at::Tensor> tappedValues_;
+  std::vector<std::unique_ptr<ScaledParameter>> scaledParameters_;
+  llvm::DenseMap<const Value *, ScaledParameter *> scaledByValue_;
 };
 
 namespace {
@@ -927,6 +968,9 @@ public:
                   const Node &node)
       : impl_(impl), group_(group), input_(input), output_(output), node_(node) {}
 
+  /// The input is a scaled parameter (see Interpreter::Impl::ScaledParameter).
+  void setScaled(Interpreter::Impl::ScaledParameter *scaled) { scaled_ = scaled; }
+
   llvm::Error run(Frame &frame) override {
     const c10::IValue &in = frame[input_];
     if (!in.isTensor())
@@ -935,10 +979,24 @@ public:
       frame[output_] = in;
       return llvm::Error::success();
     }
-    const at::Tensor &x = in.toTensor();
+    at::Tensor x = in.toTensor();
+    // A scaled weight's source: observe the range of its products; the
+    // convs reading the output scale theirs (planScaledParameters).
+    const bool source = scaled_ && scaled_->isSource(in);
     if (group_.observerEnabled()) {
       at::NoGradGuard noGrad;
-      if (llvm::Error error = group_.observe(x)) {
+      auto observe = [&]() -> llvm::Error {
+        if (!source)
+          return group_.observe(x);
+        if (!range_.defined()) {
+          // A normal tensor (runs are in inference mode): the observer skips
+          // it unchanged by its version counter, as it does the weight.
+          c10::InferenceMode normal(false);
+          range_ = productRange(*scaled_->form, group_.spec().granularity().isPerTensor());
+        }
+        return group_.observe(range_);
+      };
+      if (llvm::Error error = observe()) {
         llvm::Error rest =
             llvm::handleErrors(std::move(error), [&](const BlockSizeMismatchError &mismatch) {
               group_.disable();
@@ -965,6 +1023,13 @@ public:
     llvm::Expected<const QuantKernelParams *> params = group_.kernelParams();
     if (!params)
       return params.takeError();
+    if (source) {
+      // Fake-quantizing needs the weight itself.
+      llvm::Expected<at::Tensor> full = scaled_->full();
+      if (!full)
+        return full.takeError();
+      x = *full;
+    }
     if (frame.training && *frame.training)
       frame[output_] = fakeQuantize(x, **params);
     else
@@ -973,10 +1038,91 @@ public:
   }
 
 private:
+  /// What a min/max observer of the product weight sees, in a tensor of two
+  /// values per unit: per channel along the scaled axis (shape C along it,
+  /// 2 along another dim, 1 elsewhere) or per tensor ([2]). Every product
+  /// fl(w * factor) is computed, as the product tensor would hold it, and
+  /// reduced while its channel run is in cache: the same minimum and maximum
+  /// per unit, hence the same qparams, without writing the product. Any NaN
+  /// or Inf product puts a NaN there, so the observer rejects the weight as
+  /// it would have.
+  static at::Tensor productRange(const TensorData::Scaled &form, bool perTensor) {
+    const std::vector<int64_t> &shape = form.source->shape;
+    const int64_t axis = form.axis, channels = shape[axis];
+    int64_t inner = 1;
+    for (size_t d = axis + 1; d < shape.size(); ++d)
+      inner *= shape[d];
+    const int64_t outer = productOf(shape) / std::max<int64_t>(channels * inner, 1);
+    const float *w = reinterpret_cast<const float *>(form.source->bytes().data());
+    const float inf = std::numeric_limits<float>::infinity();
+    std::vector<float> lo(channels, inf), hi(channels, -inf), poison(channels, 0.0f);
+    // Four lanes by hand (-O2 leaves the loop scalar); per lane the same
+    // multiply and comparisons as a scalar loop, so the same extremes.
+    typedef float Vec __attribute__((vector_size(16)));
+    std::vector<float> product(static_cast<size_t>(inner));
+    for (int64_t o = 0; o < outer; ++o)
+      for (int64_t c = 0; c < channels; ++c) {
+        TensorData::multiplyRun(w + (o * channels + c) * inner, form.factors[c], product.data(),
+                                inner);
+        Vec l = {inf, inf, inf, inf}, h = -l, bad = {0, 0, 0, 0};
+        int64_t i = 0;
+        for (; i + 4 <= inner; i += 4) {
+          Vec v;
+          std::memcpy(&v, product.data() + i, sizeof v);
+          l = v < l ? v : l;
+          h = v > h ? v : h;
+          bad += v - v; // NaN iff v is NaN or infinite
+        }
+        float lc = lo[c], hc = hi[c], badc = 0;
+        for (int lane = 0; lane < 4; ++lane) {
+          lc = l[lane] < lc ? l[lane] : lc;
+          hc = h[lane] > hc ? h[lane] : hc;
+          badc += bad[lane];
+        }
+        for (; i < inner; ++i) {
+          float v = product[i];
+          lc = v < lc ? v : lc;
+          hc = v > hc ? v : hc;
+          badc += v - v;
+        }
+        lo[c] = lc;
+        hi[c] = hc;
+        poison[c] += badc;
+      }
+    const float nan = std::numeric_limits<float>::quiet_NaN();
+    for (int64_t c = 0; c < channels; ++c)
+      if (poison[c] != 0)
+        lo[c] = nan;
+    if (perTensor) {
+      float l = inf, h = -inf, bad = 0;
+      for (int64_t c = 0; c < channels; ++c) {
+        l = std::min(l, lo[c]);
+        h = std::max(h, hi[c]);
+        bad += poison[c];
+      }
+      return at::tensor(std::vector<float>{bad != 0 ? nan : l, h}, at::kFloat);
+    }
+    std::vector<int64_t> rangeShape(shape.size(), 1);
+    const size_t other = axis == 0 ? 1 : 0;
+    rangeShape[axis] = channels;
+    rangeShape[other] = 2;
+    at::Tensor range = at::empty(rangeShape, at::kFloat);
+    float *out = range.data_ptr<float>();
+    for (int64_t c = 0; c < channels; ++c) {
+      // Row-major over (C, 2) when the channel dim comes first, (2, C) else.
+      int64_t loAt = axis == 0 ? 2 * c : c, hiAt = axis == 0 ? 2 * c + 1 : channels + c;
+      out[loAt] = lo[c];
+      out[hiAt] = hi[c];
+    }
+    return range;
+  }
+
   Interpreter::Impl &impl_;
   ObserverGroup &group_;
   unsigned input_, output_;
   const Node &node_;
+  Interpreter::Impl::ScaledParameter *scaled_ = nullptr;
+  at::Tensor range_; // productRange, computed on first observation
 };
 
 /// qfx.quantize / qfx.dequantize with the qparams of their attributes.
@@ -1372,6 +1518,107 @@ private:
   torch::jit::Stack stack_;
 };
 
+/// A conv, conv_transpose or linear whose weight is a scaled parameter's
+/// source (Interpreter::Impl::ScaledParameter): runs the op on the source
+/// without bias, then applies the factor and the bias per output channel,
+/// out = out * factor[c] + bias[c] -- the one extra pass over the activation
+/// the unfolded conv + batch_norm makes, instead of a product weight as big
+/// as the model. When the weight slot holds anything else (a fake-quantized
+/// or trained weight) the op runs as compiled.
+class ScaledWeightKernel final : public Kernel {
+public:
+  ScaledWeightKernel(std::unique_ptr<DispatchKernel> inner,
+                     Interpreter::Impl::ScaledParameter &scaled, unsigned weightSlot,
+                     std::optional<unsigned> biasSlot, unsigned outputSlot, bool channelsLast)
+      : inner_(std::move(inner)), scaled_(scaled), weightSlot_(weightSlot), biasSlot_(biasSlot),
+        outputSlot_(outputSlot), channelsLast_(channelsLast) {}
+
+  DispatchKernel &inner() { return *inner_; }
+
+  llvm::Error run(Frame &frame) override {
+    if (!scaled_.isSource(frame[weightSlot_]))
+      return inner_->run(frame);
+    at::Tensor bias;
+    if (biasSlot_) {
+      // The bias is added after scaling: the op sees none (restored even
+      // when it throws).
+      struct Restore {
+        c10::IValue &slot;
+        c10::IValue saved;
+        ~Restore() { slot = std::move(saved); }
+      } restore{frame[*biasSlot_], std::move(frame[*biasSlot_])};
+      frame[*biasSlot_] = c10::IValue();
+      if (restore.saved.isTensor())
+        bias = restore.saved.toTensor();
+      if (llvm::Error error = inner_->run(frame))
+        return error;
+    } else if (llvm::Error error = inner_->run(frame)) {
+      return error;
+    }
+    const c10::IValue &result = frame[outputSlot_];
+    if (!result.isTensor())
+      return makeError("expected a tensor result");
+    at::Tensor out = result.toTensor();
+    const std::vector<float> &factors = scaled_.form->factors;
+    const int64_t channels = static_cast<int64_t>(factors.size());
+    const int64_t channelDim = channelsLast_ ? out.dim() - 1 : 1;
+    if (out.dim() <= channelDim || out.size(channelDim) != channels)
+      return makeError(
+          "the output has " +
+          (out.dim() > channelDim ? std::to_string(out.size(channelDim)) : std::string("no")) +
+          " channels on dim " + std::to_string(channelDim) + ", the folded weight " +
+          std::to_string(channels));
+    const float *b = bias.defined() ? bias.data_ptr<float>() : nullptr;
+    if (out.scalar_type() == at::kFloat && out.is_contiguous() && channels > 0) {
+      float *y = out.data_ptr<float>();
+      int64_t numel = out.numel();
+      if (channelsLast_) {
+        for (int64_t row = 0; row < numel / channels; ++row, y += channels)
+          for (int64_t c = 0; c < channels; ++c)
+            y[c] = y[c] * factors[c] + (b ? b[c] : 0.0f);
+      } else {
+        int64_t inner = 1;
+        for (int64_t d = 2; d < out.dim(); ++d)
+          inner *= out.size(d);
+        for (int64_t n = 0; n < out.size(0); ++n)
+          for (int64_t c = 0; c < channels; ++c, y += inner)
+            scaleAndAdd(y, inner, factors[c], b ? b[c] : 0.0f);
+      }
+      return llvm::Error::success();
+    }
+    std::vector<int64_t> viewShape(out.dim(), 1);
+    viewShape[channelDim] = channels;
+    at::Tensor factor =
+        at::from_blob(const_cast<float *>(factors.data()), {channels}, at::kFloat).view(viewShape);
+    out.mul_(factor.to(out.scalar_type()));
+    if (bias.defined())
+      out.add_(bias.view(viewShape).to(out.scalar_type()));
+    return llvm::Error::success();
+  }
+
+private:
+  /// y = y * factor + add, four lanes at a time (-O2 leaves it scalar).
+  static void scaleAndAdd(float *y, int64_t n, float factor, float add) {
+    typedef float Vec __attribute__((vector_size(16)));
+    int64_t i = 0;
+    for (; i + 4 <= n; i += 4) {
+      Vec v;
+      std::memcpy(&v, y + i, sizeof v);
+      v = v * factor + add;
+      std::memcpy(y + i, &v, sizeof v);
+    }
+    for (; i < n; ++i)
+      y[i] = y[i] * factor + add;
+  }
+
+  std::unique_ptr<DispatchKernel> inner_;
+  Interpreter::Impl::ScaledParameter &scaled_;
+  unsigned weightSlot_;
+  std::optional<unsigned> biasSlot_;
+  unsigned outputSlot_;
+  bool channelsLast_;
+};
+
 /// One schema tried against a node.
 struct CandidatePlan {
   std::vector<Binding> bindings;
@@ -1755,6 +2002,137 @@ llvm::Error Interpreter::Impl::createGroups() {
   return llvm::Error::success();
 }
 
+void Interpreter::Impl::planScaledParameters() {
+  // Training and callers that asked for copies get plain tensors.
+  if (options_.copyParameters)
+    return;
+  bool any = false;
+  for (const ParameterSlot &parameter : parameters_)
+    any |= parameter.value->data() && parameter.value->data()->scaledForm();
+  if (!any)
+    return;
+  // Constants that alias a parameter read its slot: those stay plain.
+  llvm::StringSet<> aliased;
+  for (const Node *node : graph_.nodes())
+    if (node->numOperands() == 0 && node->opName() == "prim::Constant")
+      if (const Attribute *value = node->attribute("value"); value && value->isTensorRef())
+        aliased.insert(value->getTensorRef());
+  auto dispatched = [](const Node &node) {
+    return !lookupKernelFactory(node.opName()) && node.op().role != OpRole::FakeQuant &&
+           !builtinFactory(node) && node.opName().contains("::");
+  };
+  // A TorchScript conv / linear reading the weight as its weight operand,
+  // with a plain f32 bias of one value per channel or none.
+  auto scalesOutput = [&](const Use &use, const TensorData::Scaled &form, int64_t rank) {
+    if (use.isGraphOutput())
+      return false;
+    const Node &node = *use.user;
+    const OpInfo &op = node.op();
+    if (op.role != OpRole::Conv && op.role != OpRole::ConvTranspose && op.role != OpRole::Linear)
+      return false;
+    if (static_cast<int>(use.operandIndex) != op.weightOperand || node.numResults() != 1 ||
+        op.channelAxis < 0 || op.weightDim(op.channelAxis, rank) != form.axis || !dispatched(node))
+      return false;
+    if (op.biasOperand >= 0 && op.biasOperand < static_cast<int>(node.numOperands())) {
+      const Value *bias = node.operand(op.biasOperand);
+      const TensorData *data = bias->data().get();
+      if (!bias->isParameter() || bias == node.operand(op.weightOperand) || !data ||
+          data->scaledForm() || data->dtype != DType::F32 ||
+          data->shape != std::vector<int64_t>{static_cast<int64_t>(form.factors.size())} ||
+          data->byteSize() != form.factors.size() * sizeof(float))
+        return false;
+    }
+    return true;
+  };
+  // A weight fake-quant whose observer needs only the range per unit.
+  auto observesRange = [&](const Node &node, const TensorData::Scaled &form, int64_t rank) {
+    const Attribute *groupAttribute = node.attribute(fqattr::kGroup);
+    ObserverGroup *group = groupAttribute && groupAttribute->isInt()
+                               ? groupById_.lookup(groupAttribute->getInt())
+                               : nullptr;
+    if (!group || node.numResults() != 1)
+      return false;
+    const QuantizationSpec &spec = group->spec();
+    llvm::StringRef key = group->calculatorKey();
+    if (spec.rangeCalculator() != spec_keys::kMinMax ||
+        (key != spec_keys::kStatic && key != spec_keys::kMovingAverage &&
+         key != spec_keys::kGlobalMinMax))
+      return false;
+    const Granularity &granularity = spec.granularity();
+    if (granularity.isPerTensor())
+      return true;
+    if (!granularity.isPerChannel() || !granularity.axis())
+      return false;
+    int64_t axis = *granularity.axis() < 0 ? *granularity.axis() + rank : *granularity.axis();
+    return axis == form.axis;
+  };
+  for (ParameterSlot &parameter : parameters_) {
+    const Value *value = parameter.value;
+    std::shared_ptr<const TensorData> data = value->data();
+    const TensorData::Scaled *form = data ? data->scaledForm() : nullptr;
+    if (!form || !value->hasUses() || aliased.count(value->name()))
+      continue;
+    const TensorData &source = *form->source;
+    int64_t rank = static_cast<int64_t>(source.shape.size());
+    int64_t numel = productOf(source.shape);
+    if (source.dtype != DType::F32 || data->dtype != DType::F32 || rank < 2 || numel <= 0 ||
+        form->axis < 0 || form->axis >= rank ||
+        static_cast<int64_t>(form->factors.size()) != source.shape[form->axis] ||
+        source.byteSize() != static_cast<size_t>(numel) * sizeof(float))
+      continue;
+    bool fused = true;
+    for (const Use &use : value->uses()) {
+      if (scalesOutput(use, *form, rank))
+        continue;
+      if (!use.isGraphOutput() && use.user->op().role == OpRole::FakeQuant &&
+          observesRange(*use.user, *form, rank)) {
+        const Value *result = use.user->result(0);
+        bool all = result->hasUses();
+        for (const Use &resultUse : result->uses())
+          all = all && scalesOutput(resultUse, *form, rank);
+        if (all)
+          continue;
+      }
+      fused = false;
+      break;
+    }
+    if (!fused)
+      continue;
+    scaledParameters_.push_back(std::make_unique<ScaledParameter>());
+    ScaledParameter *scaled = scaledParameters_.back().get();
+    scaled->data = std::move(data);
+    scaled->form = form;
+    parameter.scaled = scaled;
+    scaledByValue_[value] = scaled;
+  }
+}
+
+Interpreter::Impl::ScaledParameter *Interpreter::Impl::scaledWeightOf(const Node &node) const {
+  if (scaledByValue_.empty())
+    return nullptr;
+  const OpInfo &op = node.op();
+  if ((op.role != OpRole::Conv && op.role != OpRole::ConvTranspose && op.role != OpRole::Linear) ||
+      op.weightOperand < 0 || op.weightOperand >= static_cast<int>(node.numOperands()))
+    return nullptr;
+  const Value *weight = node.operand(op.weightOperand);
+  if (weight->isResult() && weight->producer()->op().role == OpRole::FakeQuant &&
+      weight->producer()->numOperands() == 1)
+    weight = weight->producer()->operand(0);
+  return scaledByValue_.lookup(weight);
+}
+
+at::Tensor Interpreter::Impl::parameterTensor(const ParameterSlot &parameter) const {
+  const c10::IValue &value = frame_[parameter.slot];
+  if (parameter.scaled && parameter.scaled->isSource(value)) {
+    llvm::Expected<at::Tensor> full = parameter.scaled->full();
+    if (full)
+      return *full;
+    llvm::consumeError(full.takeError());
+    return at::Tensor();
+  }
+  return value.isTensor() ? value.toTensor() : at::Tensor();
+}
+
 llvm::Error Interpreter::Impl::compile(Interpreter &self) {
   self_ = &self;
   // Slots: inputs, parameters, then node results.
@@ -1783,6 +2161,7 @@ llvm::Error Interpreter::Impl::compile(Interpreter &self) {
 
   if (llvm::Error error = createGroups())
     return error;
+  planScaledParameters();
 
   for (const Node *node : graph_.nodes()) {
     BuildContext context(*this, self, *node);
@@ -1792,8 +2171,10 @@ llvm::Error Interpreter::Impl::compile(Interpreter &self) {
       kernel = factory(context);
     } else if (node->op().role == OpRole::FakeQuant) {
       ObserverGroup *group = groupById_.lookup(node->attribute(fqattr::kGroup)->getInt());
-      kernel = std::make_unique<FakeQuantKernel>(*this, *group, slotOf(node->operand(0)),
-                                                 slotOf(node->result(0)), *node);
+      auto fakeQuant = std::make_unique<FakeQuantKernel>(*this, *group, slotOf(node->operand(0)),
+                                                         slotOf(node->result(0)), *node);
+      fakeQuant->setScaled(scaledByValue_.lookup(node->operand(0)));
+      kernel = std::move(fakeQuant);
     } else if (KernelFactory builtin = builtinFactory(*node)) {
       kernel = builtin(context);
     } else if (node->opName().contains("::")) {
@@ -1807,6 +2188,17 @@ llvm::Error Interpreter::Impl::compile(Interpreter &self) {
     }
     if (!kernel)
       return makeError(node->describe() + ": " + llvm::toString(kernel.takeError()));
+    if (ScaledParameter *scaled = scaledWeightOf(*node))
+      if (dynamic_cast<DispatchKernel *>(kernel->get())) {
+        const OpInfo &op = node->op();
+        std::optional<unsigned> biasSlot;
+        if (op.biasOperand >= 0 && op.biasOperand < static_cast<int>(node->numOperands()))
+          biasSlot = slotOf(node->operand(op.biasOperand));
+        std::unique_ptr<DispatchKernel> inner(static_cast<DispatchKernel *>(kernel->release()));
+        *kernel = std::make_unique<ScaledWeightKernel>(
+            std::move(inner), *scaled, slotOf(node->operand(op.weightOperand)), biasSlot,
+            slotOf(node->result(0)), op.role == OpRole::Linear);
+      }
     instructions_.push_back({node, std::move(*kernel), {}});
   }
 
@@ -1839,11 +2231,16 @@ void Interpreter::Impl::computeFreeLists() {
     if (lastUse[slot] >= 0)
       instructions_[lastUse[slot]].freeAfter.push_back(slot);
   }
-  for (size_t i = 0; i < instructions_.size(); ++i)
-    if (auto *dispatch = dynamic_cast<DispatchKernel *>(instructions_[i].kernel.get()))
+  for (size_t i = 0; i < instructions_.size(); ++i) {
+    Kernel *kernel = instructions_[i].kernel.get();
+    auto *dispatch = dynamic_cast<DispatchKernel *>(kernel);
+    if (auto *scaled = dynamic_cast<ScaledWeightKernel *>(kernel))
+      dispatch = &scaled->inner();
+    if (dispatch)
       dispatch->setMoves([&](unsigned slot) {
         return !keepSlot_[slot] && lastUse[slot] == static_cast<int64_t>(i);
       });
+  }
 }
 
 llvm::Error Interpreter::Impl::loadParameters(bool copyAll) {
@@ -1857,11 +2254,22 @@ llvm::Error Interpreter::Impl::loadParameters(bool copyAll) {
       continue;
     }
     bool copy = copyAll || writtenParameters_.count(parameter.slot);
+    if (parameter.scaled && !copy) {
+      // The source, which the kernels reading it scale (planScaledParameters).
+      llvm::Expected<at::Tensor> source =
+          tensorFromData(parameter.scaled->form->source, /*copy=*/false);
+      if (!source)
+        return makeError("parameter '%" + value->name() +
+                         "': " + llvm::toString(source.takeError()));
+      parameter.scaled->source = *source;
+      frame_[parameter.slot] = std::move(*source);
+      continue;
+    }
     llvm::Expected<at::Tensor> tensor = tensorFromData(value->data(), copy);
     if (!tensor)
       return makeError("parameter '%" + value->name() + "': " + llvm::toString(tensor.takeError()));
     // tensorFromData copies misaligned data even when asked for a view.
-    parameter.owned = copy || tensor->data_ptr() != value->data()->bytes.data();
+    parameter.owned = copy || tensor->data_ptr() != value->data()->bytes().data();
     parameter.loadedVersion = tensor->_version();
     frame_[parameter.slot] = std::move(*tensor);
   }
@@ -1872,7 +2280,8 @@ void Interpreter::Impl::ensureOwnedParameters() {
   for (ParameterSlot &parameter : parameters_) {
     if (parameter.owned || !frame_[parameter.slot].isTensor())
       continue;
-    at::Tensor copy = frame_[parameter.slot].toTensor().clone();
+    // A scaled parameter's copy is its product: what training updates.
+    at::Tensor copy = parameterTensor(parameter).clone();
     parameter.owned = true;
     parameter.loadedVersion = copy._version();
     frame_[parameter.slot] = std::move(copy);
@@ -2084,16 +2493,13 @@ at::Tensor Interpreter::parameter(llvm::StringRef name) const {
   auto found = impl_->parameterIndex_.find(name);
   if (found == impl_->parameterIndex_.end())
     return at::Tensor();
-  const c10::IValue &value = impl_->frame_[impl_->parameters_[found->second].slot];
-  return value.isTensor() ? value.toTensor() : at::Tensor();
+  return impl_->parameterTensor(impl_->parameters_[found->second]);
 }
 
 std::vector<std::pair<std::string, at::Tensor>> Interpreter::namedParameters() const {
   std::vector<std::pair<std::string, at::Tensor>> result;
   for (const Impl::ParameterSlot &parameter : impl_->parameters_) {
-    const c10::IValue &value = impl_->frame_[parameter.slot];
-    result.emplace_back(parameter.value->name().str(),
-                        value.isTensor() ? value.toTensor() : at::Tensor());
+    result.emplace_back(parameter.value->name().str(), impl_->parameterTensor(parameter));
   }
   return result;
 }
@@ -2101,10 +2507,10 @@ std::vector<std::pair<std::string, at::Tensor>> Interpreter::namedParameters() c
 std::vector<at::Tensor> Interpreter::trainableParameters() const {
   std::vector<at::Tensor> result;
   for (const Impl::ParameterSlot &parameter : impl_->parameters_) {
-    const c10::IValue &value = impl_->frame_[parameter.slot];
-    if (!parameter.value->isBuffer() && value.isTensor() &&
-        at::isFloatingType(value.toTensor().scalar_type()))
-      result.push_back(value.toTensor());
+    at::Tensor tensor = impl_->parameterTensor(parameter);
+    if (!parameter.value->isBuffer() && tensor.defined() &&
+        at::isFloatingType(tensor.scalar_type()))
+      result.push_back(tensor);
   }
   return result;
 }

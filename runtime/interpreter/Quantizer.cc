@@ -20,6 +20,7 @@
 #include "runtime/kernels/Kernels.h"
 
 #include <ATen/ATen.h>
+#include <ATen/Parallel.h>
 
 #include "llvm/Support/raw_ostream.h"
 
@@ -130,9 +131,6 @@ public:
   llvm::Expected<TensorData> quantize(const TensorData &weight, const QuantizationSpec &spec,
                                       const QParamValues &values,
                                       llvm::ArrayRef<int64_t> qparamShape) override {
-    llvm::Expected<at::Tensor> tensor = borrowTensor(weight);
-    if (!tensor)
-      return tensor.takeError();
     std::optional<DType> codeType = toIRDType(spec.targetDType());
     if (!codeType)
       return makeError("no IR element type stores " + quantDTypeName(spec.targetDType()));
@@ -150,13 +148,21 @@ public:
         std::vector<float> minval(values.minval.begin(), values.minval.end());
         qparams.minval = at::tensor(minval, at::kFloat).reshape(shape);
       }
+      QuantKernelParams params = kernelParamsFor(spec, qparams);
+      std::optional<at::ScalarType> codeScalar = toScalarType(*codeType);
+      if (codeScalar && *codeScalar == codeDtype(params))
+        if (std::optional<TensorData> codes =
+                quantizeScaled(weight, spec, qparams, qparamShape, *codeType, *codeScalar))
+          return std::move(*codes);
+
+      llvm::Expected<at::Tensor> tensor = borrowTensor(weight);
+      if (!tensor)
+        return tensor.takeError();
       at::Tensor input = *tensor;
       if (!at::isFloatingType(input.scalar_type()))
         return makeError("weight data of dtype " + dtypeName(weight.dtype) + " is not float");
       if (input.scalar_type() == at::kDouble)
         input = input.to(at::kFloat);
-      QuantKernelParams params = kernelParamsFor(spec, qparams);
-      std::optional<at::ScalarType> codeScalar = toScalarType(*codeType);
       if (input.numel() == 0 || !codeScalar || *codeScalar != codeDtype(params))
         return tensorToData(qfx::quantize(input, params), *codeType);
       // The codes are written straight into the data the graph keeps (and
@@ -164,14 +170,96 @@ public:
       TensorData data;
       data.dtype = *codeType;
       data.shape.assign(input.sizes().begin(), input.sizes().end());
-      data.bytes.resize(input.numel() * c10::elementSize(*codeScalar));
+      std::vector<uint8_t> &bytes = data.mutableBytes();
+      bytes.resize(input.numel() * c10::elementSize(*codeScalar));
       qfx::quantizeOut(
           input, params,
-          at::from_blob(data.bytes.data(), input.sizes(), at::TensorOptions().dtype(*codeScalar)));
+          at::from_blob(bytes.data(), input.sizes(), at::TensorOptions().dtype(*codeScalar)));
       return data;
     } catch (const c10::Error &error) {
       return makeError(error.what_without_backtrace());
     }
+  }
+
+private:
+  /// The codes of a scaled weight whose product was never computed (a
+  /// weight fold-conv-bn deferred), without computing it whole: rows of the
+  /// source (dim 0) are taken a chunk of ~128 KB at a time, multiplied by
+  /// their factors into a scratch buffer that stays in cache -- the same
+  /// f32 product per element the whole tensor would hold -- and quantized
+  /// from there by the same kernel, with the qparams of the chunk's rows. So
+  /// the codes are those of the product bit for bit, while the weight is
+  /// read once and only the codes are written. Chunks are independent:
+  /// at::parallel_for spreads them over the intra-op threads
+  /// (at::get_num_threads, the tools' --threads). std::nullopt when the
+  /// weight is not such a weight (the caller reads bytes()).
+  static std::optional<TensorData>
+  quantizeScaled(const TensorData &weight, const QuantizationSpec &spec, const QParams &qparams,
+                 llvm::ArrayRef<int64_t> qparamShape, DType codeType, at::ScalarType codeScalar) {
+    const TensorData::Scaled *form = weight.scaledForm();
+    if (!form || !weight.needsMaterializing() || weight.dtype != DType::F32)
+      return std::nullopt;
+    const TensorData &source = *form->source;
+    const std::vector<int64_t> &shape = source.shape;
+    const int64_t rank = static_cast<int64_t>(shape.size());
+    const int64_t numel = productOf(shape);
+    if (source.dtype != DType::F32 || rank == 0 || numel <= 0 ||
+        source.byteSize() != static_cast<size_t>(numel) * sizeof(float) || form->axis < 0 ||
+        form->axis >= rank || static_cast<int64_t>(form->factors.size()) != shape[form->axis] ||
+        static_cast<int64_t>(qparamShape.size()) != rank || qparamShape[0] <= 0 ||
+        shape[0] % qparamShape[0] != 0)
+      return std::nullopt;
+    const int64_t channels = shape[form->axis];
+    int64_t inner = 1;
+    for (int64_t d = form->axis + 1; d < rank; ++d)
+      inner *= shape[d];
+    const int64_t rowElements = numel / shape[0];
+    // Chunks are whole rows, and whole qparam blocks along dim 0 when the
+    // qparams vary along it (their slice then goes with the chunk).
+    const bool sliceQParams = qparamShape[0] > 1;
+    const int64_t rowBlock = sliceQParams ? shape[0] / qparamShape[0] : 1;
+    constexpr int64_t kChunkBytes = 512 << 10;
+    int64_t chunkRows = std::max<int64_t>(1, kChunkBytes / (rowElements * int64_t(sizeof(float))));
+    chunkRows = std::min(shape[0], (chunkRows + rowBlock - 1) / rowBlock * rowBlock);
+    const int64_t numChunks = (shape[0] + chunkRows - 1) / chunkRows;
+
+    TensorData data;
+    data.dtype = codeType;
+    data.shape = shape;
+    std::vector<uint8_t> &codes = data.mutableBytes();
+    const size_t codeSize = c10::elementSize(codeScalar);
+    codes.resize(static_cast<size_t>(numel) * codeSize);
+    const float *w = reinterpret_cast<const float *>(source.bytes().data());
+    const float *factors = form->factors.data();
+    uint8_t *out = codes.data();
+    QuantKernelParams base = kernelParamsFor(spec, qparams);
+    at::parallel_for(0, numChunks, 1, [&](int64_t begin, int64_t end) {
+      std::vector<float> scratch(static_cast<size_t>(chunkRows * rowElements));
+      for (int64_t chunk = begin; chunk < end; ++chunk) {
+        const int64_t row0 = chunk * chunkRows, rows = std::min(chunkRows, shape[0] - row0);
+        const int64_t first = row0 * rowElements, count = rows * rowElements;
+        // Runs of `inner` elements share a factor; chunks start on a run.
+        for (int64_t run = first / inner; run < (first + count) / inner; ++run) {
+          TensorData::multiplyRun(w + run * inner, factors[run % channels],
+                                  scratch.data() + (run * inner - first), inner);
+        }
+        std::vector<int64_t> chunkShape(shape);
+        chunkShape[0] = rows;
+        QuantKernelParams params = base;
+        if (sliceQParams) {
+          int64_t from = row0 / rowBlock, to = (row0 + rows) / rowBlock;
+          params.scale = base.scale.slice(0, from, to);
+          if (base.zeroPoint.defined())
+            params.zeroPoint = base.zeroPoint.slice(0, from, to);
+          if (base.minVal.defined())
+            params.minVal = base.minVal.slice(0, from, to);
+        }
+        qfx::quantizeOut(at::from_blob(scratch.data(), chunkShape, at::kFloat), params,
+                         at::from_blob(out + first * codeSize, chunkShape,
+                                       at::TensorOptions().dtype(codeScalar)));
+      }
+    });
+    return std::move(data);
   }
 };
 

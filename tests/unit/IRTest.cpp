@@ -219,7 +219,7 @@ TEST(IRTest, ErasedNodesAndValuesAreRecycled) {
     Value *w = graph.addParameter("w" + std::to_string(round), f32({4}));
     auto data = std::make_shared<TensorData>();
     data->shape = {4};
-    data->bytes.resize(16);
+    data->mutableBytes().resize(16);
     lastData = data;
     w->setData(std::move(data));
     Node *relu = graph.createNode("aten::relu", {x}, {f32({4})});

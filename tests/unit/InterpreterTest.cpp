@@ -18,6 +18,9 @@
 #include "runtime/interpreter/Quantizer.h"
 
 #include "ir/Parser.h"
+#include "passes/BuiltinPasses.h"
+#include "passes/PassManager.h"
+#include "passes/quant/WeightQuantizer.h"
 #include "runtime/kernels/Kernels.h"
 
 #include <gtest/gtest.h>
@@ -225,24 +228,24 @@ graph @g(%x: tensor<4xf32>) {
   // %a is read only: a view of the graph's bytes. %b is written by add_ (its
   // schema says so): a copy, so the graph's data never changes.
   EXPECT_EQ(interpreter->parameter("a").data_ptr(),
-            static_cast<const void *>(graph->parameter("a")->data()->bytes.data()));
+            static_cast<const void *>(graph->parameter("a")->data()->bytes().data()));
   EXPECT_NE(interpreter->parameter("b").data_ptr(),
-            static_cast<const void *>(graph->parameter("b")->data()->bytes.data()));
-  std::vector<uint8_t> before = graph->parameter("b")->data()->bytes;
+            static_cast<const void *>(graph->parameter("b")->data()->bytes().data()));
+  std::vector<uint8_t> before = graph->parameter("b")->data()->bytes();
   run(*interpreter, {at::ones({4})});
-  EXPECT_EQ(graph->parameter("b")->data()->bytes, before);
+  EXPECT_EQ(graph->parameter("b")->data()->bytes(), before);
   // The buffer changed in the interpreter; writing back stores it.
   llvm::Expected<size_t> written = interpreter->writeParametersTo(*graph);
   ASSERT_TRUE(static_cast<bool>(written)) << llvm::toString(written.takeError());
   EXPECT_EQ(*written, 1u);
-  EXPECT_NE(graph->parameter("b")->data()->bytes, before);
+  EXPECT_NE(graph->parameter("b")->data()->bytes(), before);
 
   InterpreterOptions copyAll;
   copyAll.copyParameters = true;
   std::unique_ptr<Interpreter> copying = compile(*graph, copyAll);
   ASSERT_TRUE(copying);
   EXPECT_NE(copying->parameter("a").data_ptr(),
-            static_cast<const void *>(graph->parameter("a")->data()->bytes.data()));
+            static_cast<const void *>(graph->parameter("a")->data()->bytes().data()));
 }
 
 TEST(InterpreterTest, InputErrorsNameTheInputAndTheFix) {
@@ -514,7 +517,7 @@ TEST(InterpreterFakeQuantTest, TrainingGradientsFlowThroughTheStraightThroughEst
   }
   // Training copies the parameters: the graph's data is never written.
   EXPECT_NE(interpreter->parameter("w").data_ptr(),
-            static_cast<const void *>(graph->parameter("w")->data()->bytes.data()));
+            static_cast<const void *>(graph->parameter("w")->data()->bytes().data()));
 }
 
 TEST(InterpreterFakeQuantTest, QatScheduleSwitchesGroupsAtTheirSteps) {
@@ -752,7 +755,8 @@ TEST(QuantizerTest, PrepareCalibrateFinalizeOnTheCnn) {
 
   Quantizer quantizer(std::move(graph));
   std::vector<Batch> batches = randomBatches(4, {2, 3, 8, 8}, 3);
-  ASSERT_FALSE(static_cast<bool>(quantizer.prepare(batches[0])));
+  if (llvm::Error error = quantizer.prepare(batches[0]))
+    FAIL() << llvm::toString(std::move(error));
   EXPECT_TRUE(quantizer.isPrepared());
   const PrepareReport &report = quantizer.report();
   EXPECT_EQ(report.batchNormsFolded, 1u);
@@ -922,3 +926,184 @@ TEST(QuantizerTest, QatScheduleFromTheConfigDrivesTrainingMode) {
 }
 
 } // namespace
+
+//===----------------------------------------------------------------------===//
+// Scaled (deferred-fold) weights
+//===----------------------------------------------------------------------===//
+
+namespace {
+
+void runPasses(Graph &graph, llvm::StringRef pipeline) {
+  DiagnosticEngine diagnostics;
+  std::string messages;
+  diagnostics.setHandler([&](const Diagnostic &d) { messages += d.message + "\n"; });
+  PassList passes;
+  ASSERT_TRUE(parsePassPipeline(pipeline, builtinPassRegistry(), passes, diagnostics)) << messages;
+  PassManager manager(diagnostics);
+  manager.addPasses(std::move(passes));
+  ASSERT_NE(manager.run(graph), PassResult::Failed) << messages;
+}
+
+bool bitEqualTensors(const at::Tensor &a, const at::Tensor &b) {
+  return a.sizes() == b.sizes() && a.scalar_type() == b.scalar_type() &&
+         std::memcmp(a.contiguous().data_ptr(), b.contiguous().data_ptr(), a.nbytes()) == 0;
+}
+
+} // namespace
+
+// fold-conv-bn leaves the weight scaled (not materialized); the interpreter
+// runs the conv on the source and scales its output, and gives the same
+// results as with the product weight (copyParameters materializes it),
+// without computing the product; parameter() still shows the folded values.
+TEST(ScaledWeightTest, InterpreterScalesTheConvOutputInsteadOfTheWeight) {
+  std::unique_ptr<Graph> graph = parse(kCnnGraph);
+  ASSERT_TRUE(graph);
+  std::map<std::string, at::Tensor> params = attachRandomData(*graph);
+  runPasses(*graph, "fold-conv-bn");
+  std::shared_ptr<const TensorData> weight = graph->parameter("conv.weight")->data();
+  ASSERT_TRUE(weight->scaledForm());
+  EXPECT_TRUE(weight->needsMaterializing());
+
+  at::manual_seed(7);
+  at::Tensor x = at::randn({2, 3, 8, 8});
+  std::unique_ptr<Interpreter> fused = compile(*graph);
+  ASSERT_TRUE(fused);
+  std::vector<at::Tensor> out = run(*fused, {x});
+  EXPECT_TRUE(weight->needsMaterializing()) << "the fused run computed the product weight";
+
+  InterpreterOptions copies;
+  copies.copyParameters = true;
+  std::unique_ptr<Interpreter> plain = compile(*graph, copies);
+  ASSERT_TRUE(plain);
+  std::vector<at::Tensor> expected = run(*plain, {x});
+  ASSERT_EQ(out.size(), expected.size());
+  for (size_t i = 0; i < out.size(); ++i)
+    EXPECT_TRUE(at::allclose(out[i], expected[i], 1e-5, 1e-6)) << "output " << i;
+
+  // The product, as fold-conv-bn computed it before it deferred it.
+  at::Tensor scale = params["bn.weight"] / at::sqrt(params["bn.running_var"] + 1e-5f);
+  at::Tensor folded = params["conv.weight"] * scale.view({-1, 1, 1, 1});
+  EXPECT_TRUE(bitEqualTensors(fused->parameter("conv.weight"), folded));
+  EXPECT_TRUE(bitEqualTensors(plain->parameter("conv.weight"), folded));
+}
+
+// The weight observer of a scaled weight sees the range of the products:
+// the same qparams (bit for bit) as observing the product weight.
+TEST(ScaledWeightTest, WeightObserversSeeTheProductRange) {
+  for (const char *config : {"w8a8", "w8"}) {
+    SCOPED_TRACE(config);
+    std::unique_ptr<Graph> graph = parse(kCnnGraph);
+    ASSERT_TRUE(graph);
+    attachRandomData(*graph);
+    // A tiny, a zero and a negative batch-norm factor.
+    {
+      Value *gamma = graph->parameter("bn.weight");
+      std::vector<float> values = {1e-30f, 0.0f, -2.5f, 0.75f};
+      gamma->setData(std::make_shared<TensorData>(DType::F32, std::vector<int64_t>{4},
+                                                  std::vector<uint8_t>(16)));
+      std::memcpy(std::const_pointer_cast<TensorData>(gamma->data())->mutableBytes().data(),
+                  values.data(), 16);
+    }
+    QuantizerOptions options;
+    options.config = config;
+    Quantizer quantizer(std::move(graph), options);
+    at::manual_seed(3);
+    if (llvm::Error error = quantizer.prepare({at::randn({2, 3, 8, 8})}))
+      FAIL() << llvm::toString(std::move(error));
+    Interpreter &interpreter = *quantizer.interpreter();
+    bool sawWeight = false;
+    for (const std::unique_ptr<ObserverGroup> &group : interpreter.groups()) {
+      if (group->target() != QuantTarget::Weight)
+        continue;
+      const Node *fakeQuant = group->fakeQuants().front();
+      const Value *parameter = fakeQuant->operand(0);
+      if (!parameter->data() || !parameter->data()->scaledForm())
+        continue;
+      sawWeight = true;
+      llvm::Expected<std::unique_ptr<ObserverGroup>> reference =
+          ObserverGroup::create(99, group->spec(), QuantTarget::Weight, "reference");
+      ASSERT_TRUE(static_cast<bool>(reference));
+      ASSERT_FALSE(static_cast<bool>(
+          (*reference)->observe(interpreter.parameter(parameter->name()).clone())));
+      llvm::Expected<const QParams *> expected = (*reference)->qparams();
+      llvm::Expected<const QParams *> actual = group->qparams();
+      ASSERT_TRUE(static_cast<bool>(expected));
+      ASSERT_TRUE(static_cast<bool>(actual));
+      EXPECT_TRUE(bitEqualTensors((*actual)->scale, (*expected)->scale));
+      if ((*expected)->zeroPoint.defined())
+        EXPECT_TRUE(bitEqualTensors((*actual)->zeroPoint, (*expected)->zeroPoint));
+    }
+    EXPECT_TRUE(sawWeight);
+  }
+}
+
+// The runtime weight quantizer quantizes a scaled weight a channel block at
+// a time without computing the product: codes bit-identical to quantizing
+// the product, for per-tensor, per-channel (both axes) and per-block specs,
+// zero-point and minval formulations, with negative, zero and tiny factors.
+TEST(ScaledWeightTest, WeightQuantizerCodesMatchTheProduct) {
+  DiagnosticEngine diagnostics;
+  PassContext context(diagnostics);
+  WeightQuantizer *quantizer = context.getService<WeightQuantizer>();
+  ASSERT_TRUE(quantizer) << "the runtime registers its weight quantizer";
+  struct Case {
+    const char *spec;
+    std::vector<int64_t> shape;
+    int64_t axis;
+  };
+  std::vector<Case> cases = {
+      {"{qscheme: symmetric}", {64, 40, 3, 3}, 0},
+      {"{qscheme: symmetric, granularity: {type: per_channel, axis: 0}}", {64, 40, 3, 3}, 0},
+      {"{qscheme: symmetric, granularity: {type: per_channel, axis: 0}}", {300, 1000}, 0},
+      {"{qscheme: asymmetric, granularity: {type: per_channel, axis: 0}}", {64, 40, 3, 3}, 0},
+      {"{qscheme: asymmetric, qformulation: minval, granularity: {type: per_channel, axis: 0}}",
+       {64, 40, 3, 3},
+       0},
+      {"{qscheme: symmetric, granularity: {type: per_channel, axis: 1}}", {40, 64, 3, 3}, 1},
+      {"{qscheme: symmetric, granularity: {type: per_block, block_size: [4, -1, -1, -1]}}",
+       {64, 40, 3, 3},
+       0},
+      {"{qscheme: symmetric, granularity: {type: per_block, axis: 1, block_size: 8}}", {96, 64}, 0},
+  };
+  for (const Case &c : cases) {
+    SCOPED_TRACE(c.spec);
+    llvm::Expected<QuantizationSpec> spec = QuantizationSpec::fromYAML(c.spec);
+    if (!spec) {
+      ADD_FAILURE() << llvm::toString(spec.takeError());
+      continue;
+    }
+    at::manual_seed(11);
+    at::Tensor source = at::randn(c.shape) * 3;
+    llvm::Expected<TensorData> sourceData = tensorToData(source);
+    ASSERT_TRUE(static_cast<bool>(sourceData));
+    int64_t channels = c.shape[c.axis];
+    std::vector<float> factors(channels);
+    for (int64_t i = 0; i < channels; ++i)
+      factors[i] = i % 7 == 0    ? 0.0f
+                   : i % 5 == 0  ? -0.37f * (i + 1)
+                   : i % 11 == 0 ? 1e-30f
+                                 : 0.01f * (i + 3);
+    auto makeScaled = [&] {
+      return TensorData::scaled(std::make_shared<TensorData>(*sourceData), c.axis, factors);
+    };
+    std::shared_ptr<TensorData> scaled = makeScaled();
+    // The reference: the product, materialized, quantized as before.
+    std::shared_ptr<TensorData> product = makeScaled();
+    (void)product->bytes();
+    ASSERT_FALSE(product->needsMaterializing());
+    Type type = Type::rankedTensor(DType::F32, c.shape);
+    llvm::Expected<std::vector<int64_t>> qparamShape = qparamShapeOf(*spec, type);
+    ASSERT_TRUE(static_cast<bool>(qparamShape)) << llvm::toString(qparamShape.takeError());
+    llvm::Expected<QParamValues> qparams = quantizer->computeQParams(*product, *spec, *qparamShape);
+    ASSERT_TRUE(static_cast<bool>(qparams)) << llvm::toString(qparams.takeError());
+    llvm::Expected<TensorData> expected =
+        quantizer->quantize(*product, *spec, *qparams, *qparamShape);
+    llvm::Expected<TensorData> actual = quantizer->quantize(*scaled, *spec, *qparams, *qparamShape);
+    ASSERT_TRUE(static_cast<bool>(expected)) << llvm::toString(expected.takeError());
+    ASSERT_TRUE(static_cast<bool>(actual)) << llvm::toString(actual.takeError());
+    EXPECT_TRUE(scaled->needsMaterializing()) << "quantizing computed the product weight";
+    EXPECT_EQ(actual->dtype, expected->dtype);
+    EXPECT_EQ(actual->shape, expected->shape);
+    EXPECT_TRUE(actual->bytes() == expected->bytes());
+  }
+}

@@ -52,8 +52,8 @@ func.func private @declaration(tensor<2xf32>) -> tensor<2xf32>
 )mlir";
 
 std::vector<float> floatsOf(const TensorData &data) {
-  std::vector<float> values(data.bytes.size() / sizeof(float));
-  std::memcpy(values.data(), data.bytes.data(), data.bytes.size());
+  std::vector<float> values(data.bytes().size() / sizeof(float));
+  std::memcpy(values.data(), data.bytes().data(), data.bytes().size());
   return values;
 }
 
@@ -155,15 +155,15 @@ std::unique_ptr<Graph> quantizedGraph() {
   auto data = std::make_shared<TensorData>();
   data->dtype = DType::I8;
   data->shape = {2, 2};
-  data->bytes = {1, 2, 0xFF, 0x80}; // 1, 2, -1, -128
+  data->mutableBytes() = {1, 2, 0xFF, 0x80}; // 1, 2, -1, -128
   codes->setData(data);
   Value *bias = graph->addParameter("fc.bias", Type::rankedTensor(DType::F32, {2}));
   auto biasData = std::make_shared<TensorData>();
   biasData->dtype = DType::F32;
   biasData->shape = {2};
-  biasData->bytes.resize(8);
+  biasData->mutableBytes().resize(8);
   float biasValues[2] = {0.25f, -1.0f};
-  std::memcpy(biasData->bytes.data(), biasValues, 8);
+  std::memcpy(biasData->mutableBytes().data(), biasValues, 8);
   bias->setData(biasData);
 
   auto qparams = [](llvm::ArrayRef<double> scales, llvm::ArrayRef<int64_t> zeroPoints,
@@ -227,7 +227,7 @@ TEST(MlirBridgeTest, ExportsQuantizationWithTheQuantDialect) {
   ASSERT_EQ(graphs.size(), 1u);
   const Value *codes = graphs[0]->parameter("fc.weight_quantized");
   ASSERT_TRUE(codes && codes->data());
-  EXPECT_EQ(codes->data()->bytes, (std::vector<uint8_t>{1, 2, 0xFF, 0x80}));
+  EXPECT_EQ(codes->data()->bytes(), (std::vector<uint8_t>{1, 2, 0xFF, 0x80}));
   std::string again;
   llvm::raw_string_ostream againOs(again);
   ASSERT_TRUE(exportMlir(*graphs[0], againOs, diagnostics.engine));

@@ -65,14 +65,14 @@ std::shared_ptr<TensorData> floats(std::vector<int64_t> shape, const std::vector
   auto data = std::make_shared<TensorData>();
   data->dtype = DType::F32;
   data->shape = std::move(shape);
-  data->bytes.resize(values.size() * sizeof(float));
-  std::memcpy(data->bytes.data(), values.data(), data->bytes.size());
+  data->mutableBytes().resize(values.size() * sizeof(float));
+  std::memcpy(data->mutableBytes().data(), values.data(), data->bytes().size());
   return data;
 }
 
 std::vector<float> floatsOf(const TensorData &data) {
-  std::vector<float> values(data.bytes.size() / sizeof(float));
-  std::memcpy(values.data(), data.bytes.data(), data.bytes.size());
+  std::vector<float> values(data.bytes().size() / sizeof(float));
+  std::memcpy(values.data(), data.bytes().data(), data.bytes().size());
   return values;
 }
 
@@ -386,8 +386,8 @@ constexpr llvm::StringLiteral kWeightGraph = R"(graph @g(%x: tensor<1x4xf32>) {
 
 std::vector<int8_t> codesOf(const Graph &graph, llvm::StringRef name) {
   const TensorData &data = *graph.parameter(name)->data();
-  std::vector<int8_t> codes(data.bytes.size());
-  std::memcpy(codes.data(), data.bytes.data(), codes.size());
+  std::vector<int8_t> codes(data.bytes().size());
+  std::memcpy(codes.data(), data.bytes().data(), codes.size());
   return codes;
 }
 
@@ -422,7 +422,7 @@ public:
     TensorData codes;
     codes.dtype = DType::I8;
     codes.shape = weight.shape;
-    codes.bytes.assign(static_cast<size_t>(productOf(weight.shape)), 7);
+    codes.mutableBytes().assign(static_cast<size_t>(productOf(weight.shape)), 7);
     return codes;
   }
   int computed = 0, quantized = 0;
@@ -478,7 +478,7 @@ TEST(LowerToQDQTest, MinvalCodesFollowTheKernelFormula) {
   ASSERT_TRUE(static_cast<bool>(codes));
   // q = round((x - minval) / scale) + quant_min, clamped to [0, 15].
   EXPECT_EQ(codes->dtype, DType::U8);
-  EXPECT_EQ(codes->bytes, (std::vector<uint8_t>{0, 1, 4, 15}));
+  EXPECT_EQ(codes->bytes(), (std::vector<uint8_t>{0, 1, 4, 15}));
 }
 
 } // namespace

@@ -161,7 +161,7 @@ TEST(TorchScriptExport, CodeBuffersAreSharedOtherDataCopied) {
     data->dtype = dtype;
     data->shape = {2, 3};
     for (size_t i = 0; i < 6 * elementSize; ++i)
-      data->bytes.push_back(static_cast<uint8_t>(i % 7));
+      data->mutableBytes().push_back(static_cast<uint8_t>(i % 7));
     value->setData(data);
     return value;
   };
@@ -174,13 +174,13 @@ TEST(TorchScriptExport, CodeBuffersAreSharedOtherDataCopied) {
   std::unique_ptr<torch::jit::Module> exported = exportOrFail(graph);
   ASSERT_TRUE(exported);
   auto tensorOf = [&](llvm::StringRef name) { return exported->attr(name.str()).toTensor(); };
-  EXPECT_EQ(tensorOf("codes").data_ptr(), static_cast<const void *>(codes->data()->bytes.data()));
+  EXPECT_EQ(tensorOf("codes").data_ptr(), static_cast<const void *>(codes->data()->bytes().data()));
   for (Value *copied : {weight, stats, count}) {
     at::Tensor tensor = tensorOf(copied->name());
-    EXPECT_NE(tensor.data_ptr(), static_cast<const void *>(copied->data()->bytes.data()));
-    EXPECT_EQ(
-        std::memcmp(tensor.data_ptr(), copied->data()->bytes.data(), copied->data()->bytes.size()),
-        0);
+    EXPECT_NE(tensor.data_ptr(), static_cast<const void *>(copied->data()->bytes().data()));
+    EXPECT_EQ(std::memcmp(tensor.data_ptr(), copied->data()->bytes().data(),
+                          copied->data()->bytes().size()),
+              0);
   }
   at::Tensor expected = at::arange(6, at::kLong).remainder(7).to(at::kChar).reshape({2, 3});
   EXPECT_TRUE(at::equal(tensorOf("codes"), expected));
@@ -207,8 +207,8 @@ TEST(TorchScriptExport, NamesThatAreNotPathsAreFlattened) {
     auto data = std::make_shared<TensorData>();
     data->shape = {2};
     float values[2] = {1.5f, -2.0f};
-    data->bytes.assign(reinterpret_cast<uint8_t *>(values),
-                       reinterpret_cast<uint8_t *>(values + 2));
+    data->mutableBytes().assign(reinterpret_cast<uint8_t *>(values),
+                                reinterpret_cast<uint8_t *>(values + 2));
     parameter->setData(data);
   }
   std::unique_ptr<torch::jit::Module> exported = exportOrFail(*graph);
@@ -248,8 +248,8 @@ TEST(TorchScriptExport, AttributesBecomeSchemaArguments) {
     float *values = parameter->name() == "mean" ? mean : var;
     auto data = std::make_shared<TensorData>();
     data->shape = {3};
-    data->bytes.assign(reinterpret_cast<uint8_t *>(values),
-                       reinterpret_cast<uint8_t *>(values + 3));
+    data->mutableBytes().assign(reinterpret_cast<uint8_t *>(values),
+                                reinterpret_cast<uint8_t *>(values + 3));
     parameter->setData(data);
   }
   std::unique_ptr<torch::jit::Module> exported = exportOrFail(*graph);

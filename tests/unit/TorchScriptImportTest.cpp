@@ -126,9 +126,9 @@ TEST(TorchScriptImport, SmallCNNParametersAndBuffersWithData) {
     ASSERT_TRUE(parameter->data());
     EXPECT_EQ(parameter->data()->dtype, DType::F32);
     EXPECT_EQ(parameter->data()->shape, expected.sizes().vec());
-    ASSERT_EQ(parameter->data()->bytes.size(), expected.numel() * sizeof(float));
-    EXPECT_EQ(std::memcmp(parameter->data()->bytes.data(), expected.data_ptr(),
-                          parameter->data()->bytes.size()),
+    ASSERT_EQ(parameter->data()->bytes().size(), expected.numel() * sizeof(float));
+    EXPECT_EQ(std::memcmp(parameter->data()->bytes().data(), expected.data_ptr(),
+                          parameter->data()->bytes().size()),
               0);
     EXPECT_EQ(parameter->type(), Type::rankedTensor(DType::F32, expected.sizes().vec()));
   }

@@ -106,14 +106,14 @@ void expectCodesMatch(QuantDType dtype, QScheme qscheme, QFormulation formulatio
   }
   auto weight = std::make_shared<TensorData>();
   weight->shape = {3, static_cast<int64_t>(perBlock)};
-  weight->bytes.resize(values.size() * sizeof(float));
-  std::memcpy(weight->bytes.data(), values.data(), weight->bytes.size());
+  weight->mutableBytes().resize(values.size() * sizeof(float));
+  std::memcpy(weight->mutableBytes().data(), values.data(), weight->bytes().size());
   llvm::Expected<TensorData> codes = quantizeWithQParams(*weight, *spec, qparams, {3, 1});
   ASSERT_TRUE(static_cast<bool>(codes)) << llvm::toString(codes.takeError());
   std::vector<uint8_t> expected = reference(values, *spec, qparams, perBlock);
-  ASSERT_EQ(codes->bytes.size(), expected.size());
+  ASSERT_EQ(codes->bytes().size(), expected.size());
   for (size_t i = 0; i < expected.size(); ++i)
-    ASSERT_EQ(codes->bytes[i], expected[i]) << "element " << i << " = " << values[i];
+    ASSERT_EQ(codes->bytes()[i], expected[i]) << "element " << i << " = " << values[i];
 }
 
 TEST(QuantizeWithQParamsTest, Int8ZeroPointMatchesNearbyint) {

@@ -131,8 +131,8 @@ private:
     std::uniform_real_distribution<float> uniform(-0.5f, 0.5f);
     for (float &v : values)
       v = uniform(random_);
-    data->bytes.resize(values.size() * sizeof(float));
-    std::memcpy(data->bytes.data(), values.data(), data->bytes.size());
+    data->mutableBytes().resize(values.size() * sizeof(float));
+    std::memcpy(data->mutableBytes().data(), values.data(), data->bytes().size());
     p->setData(std::move(data));
     return p;
   }
@@ -179,10 +179,10 @@ public:
                                               llvm::ArrayRef<int64_t> qparamShape) override {
     size_t numBlocks = static_cast<size_t>(productOf(qparamShape));
     // Read in place (the bytes need not be float-aligned): no copy of the data.
-    size_t numValues = weight.bytes.size() / sizeof(float);
+    size_t numValues = weight.bytes().size() / sizeof(float);
     auto value = [&](size_t i) {
       float v;
-      std::memcpy(&v, weight.bytes.data() + i * sizeof(float), sizeof v);
+      std::memcpy(&v, weight.bytes().data() + i * sizeof(float), sizeof v);
       return v;
     };
     // Per-channel along axis 0 or per tensor: blocks are contiguous rows.
