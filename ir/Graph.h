@@ -174,6 +174,13 @@ struct ProvenanceInfo {
 class Node {
 public:
   const OpInfo &op() const { return *op_; }
+  /// Makes the node an application of `op`, keeping its operands, results
+  /// (and their uses), attributes and provenance: a lowering that turns an
+  /// op into another with the same results rewrites it in place instead of
+  /// creating a node, rerouting the uses and erasing the old one
+  /// (lower-to-qdq does this for millions of fake-quants). The caller makes
+  /// operands and attributes right for `op`.
+  void setOp(const OpInfo &op) { op_ = &op; }
   llvm::StringRef opName() const { return op_->name; }
   /// Unique within the graph, increasing in creation order. Use it for
   /// deterministic ordering in maps, never for program order.

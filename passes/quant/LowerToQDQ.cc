@@ -217,6 +217,21 @@ Node *createLike(Graph &graph, const Node &fakeQuant, const OpInfo *op,
   return node;
 }
 
+/// Turns `fakeQuant` itself into the dequantize of `operand`: its result
+/// keeps its uses (graph outputs too), its provenance stays, and no node is
+/// created, rerouted to and erased per fake-quant. Attributes are set by
+/// the caller.
+void rewriteAsDequantize(Node &fakeQuant, const OpInfo *op, Value *operand, const Type &type) {
+  fakeQuant.setOp(*op);
+  fakeQuant.setOperand(0, operand);
+  Value *result = fakeQuant.result(0);
+  result->setType(type);
+  // The fake-quant's name hint is not the dequantize's (a new node's result
+  // had none): the printer numbers it, as before.
+  if (!result->name().empty())
+    result->setName({});
+}
+
 /// What depends only on (spec, type of the quantized value): checked and
 /// built once per distinct pair (graphs carry a few specs on values of a
 /// few types), not per fake-quant.
@@ -271,7 +286,7 @@ PassResult LowerToQDQPass::run(Graph &graph, PassContext &context) {
 
   // Specs are parsed once per distinct dictionary. Qparams of each observer
   // group are recorded as its fake-quants go by (copies: those fake-quants
-  // are erased on the way); a fake-quant without its own waits for the end
+  // are rewritten on the way); a fake-quant without its own waits for the end
   // when none of its group came first.
   SpecTable specs;
   // Qparams of each observer group, first come first kept. Group ids are
@@ -449,7 +464,6 @@ PassResult LowerToQDQPass::run(Graph &graph, PassContext &context) {
                             "' failed: " + errorText(data.takeError()));
           codes->setData(std::make_shared<TensorData>(std::move(*data)));
         }
-        Value *replacement;
         if (stock) {
           AttributeDict attributes;
           const OpInfo *op;
@@ -465,16 +479,12 @@ PassResult LowerToQDQPass::run(Graph &graph, PassContext &context) {
           }
           Node *quantized =
               createLike(graph, *node, op, {codes}, typePlan->codeValueType, std::move(attributes));
-          replacement = createLike(graph, *node, atenDequantize, {quantized->result(0)}, type,
-                                   AttributeDict())
-                            ->result(0);
+          rewriteAsDequantize(*node, atenDequantize, quantized->result(0), type);
+          node->setAttributes(AttributeDict());
         } else {
-          replacement = createLike(graph, *node, dequantizeOp, {codes}, type,
-                                   qdqAttributes(typePlan->parts, qparams, &weightZeroPoints))
-                            ->result(0);
+          rewriteAsDequantize(*node, dequantizeOp, codes, type);
+          node->setAttributes(qdqAttributes(typePlan->parts, qparams, &weightZeroPoints));
         }
-        node->result(0)->replaceAllUsesWith(replacement);
-        graph.erase(node);
         return PassResult::Changed;
       }
 
@@ -516,11 +526,8 @@ PassResult LowerToQDQPass::run(Graph &graph, PassContext &context) {
 
     Node *quantize = createLike(graph, *node, plan->quantizeOp, {input}, typePlan->codeValueType,
                                 plan->quantizeAttributes);
-    Value *replacement = createLike(graph, *node, plan->dequantizeOp, {quantize->result(0)}, type,
-                                    plan->dequantizeAttributes)
-                             ->result(0);
-    node->result(0)->replaceAllUsesWith(replacement);
-    graph.erase(node);
+    rewriteAsDequantize(*node, plan->dequantizeOp, quantize->result(0), type);
+    node->shareAttributes(plan->dequantizeAttributes);
     return PassResult::Changed;
   };
 
