@@ -26,6 +26,10 @@
 
 #include <chrono>
 
+#ifdef __SSE2__
+#include <emmintrin.h>
+#endif
+
 namespace qfx {
 
 namespace {
@@ -152,7 +156,7 @@ public:
       std::optional<at::ScalarType> codeScalar = toScalarType(*codeType);
       if (codeScalar && *codeScalar == codeDtype(params))
         if (std::optional<TensorData> codes =
-                quantizeScaled(weight, spec, qparams, qparamShape, *codeType, *codeScalar))
+                quantizeScaled(weight, spec, values, qparams, qparamShape, *codeType, *codeScalar))
           return std::move(*codes);
 
       llvm::Expected<at::Tensor> tensor = borrowTensor(weight);
@@ -182,9 +186,121 @@ public:
   }
 
 private:
+  /// The common case of quantizeScaled in one pass: integer codes of one
+  /// byte with qparams per tensor or per channel of the scaled axis, so that
+  /// the factor and the qparams are constant over each run of `inner`
+  /// elements. Each element is multiplied by its factor and quantized right
+  /// away with the kernels' formula (quantizeWithQParams': fp32 reciprocal,
+  /// multiply, round half to even, clamp in float; NaN codes 0.0), four
+  /// lanes at a time: the product weight is neither written nor re-read, and
+  /// the loop stays bound by reading the source. Runs are spread over the
+  /// intra-op threads. False (nothing written) for other specs.
+  static bool quantizeScaledRuns(const TensorData::Scaled &form, const QuantizationSpec &spec,
+                                 const QParamValues &values, llvm::ArrayRef<int64_t> qparamShape,
+                                 size_t codeSize, uint8_t *out) {
+    const std::vector<int64_t> &shape = form.source->shape;
+    const int64_t rank = static_cast<int64_t>(shape.size());
+    if (codeSize != 1 || !spec.hasOffsets() || static_cast<int64_t>(qparamShape.size()) != rank)
+      return false;
+    bool perTensor = true, perChannel = true;
+    for (int64_t d = 0; d < rank; ++d) {
+      perTensor = perTensor && qparamShape[d] == 1;
+      perChannel = perChannel && qparamShape[d] == (d == form.axis ? shape[d] : 1);
+    }
+    if (!perTensor && !perChannel)
+      return false;
+    const bool zp = spec.qformulation() == QFormulation::ZP;
+    const float quantMin = static_cast<float>(spec.quantMin());
+    const float quantMax = static_cast<float>(spec.quantMax());
+    const int64_t channels = shape[form.axis];
+    const size_t units = perTensor ? 1 : static_cast<size_t>(channels);
+    if (values.scale.size() != units ||
+        (zp ? values.zeroPoint.size() : values.minval.size()) != units)
+      return false;
+    std::vector<float> inv(units), quantOffset(units), floatOffset(units);
+    for (size_t u = 0; u < units; ++u) {
+      inv[u] = 1.0f / static_cast<float>(values.scale[u]);
+      quantOffset[u] = zp ? static_cast<float>(values.zeroPoint[u]) : quantMin;
+      floatOffset[u] = zp ? 0.0f : static_cast<float>(values.minval[u]);
+      // Beyond +-2^22 the branch-free rounding is not exact (32-bit codes).
+      double lo = spec.quantMin() - quantOffset[u] - 1.0,
+             hi = spec.quantMax() - quantOffset[u] + 1.0;
+      if (std::abs(lo) >= 4194304.0 || std::abs(hi) >= 4194304.0)
+        return false;
+    }
+    const bool isSigned = spec.quantMin() < 0;
+    int64_t inner = 1;
+    for (int64_t d = form.axis + 1; d < rank; ++d)
+      inner *= shape[d];
+    const int64_t runs = productOf(shape) / std::max<int64_t>(inner, 1);
+    const float *w = reinterpret_cast<const float *>(form.source->bytes().data());
+    const int64_t grain = std::max<int64_t>(1, (64 << 10) / std::max<int64_t>(inner, 1));
+    at::parallel_for(0, runs, grain, [&](int64_t begin, int64_t end) {
+      for (int64_t run = begin; run < end; ++run) {
+        const int64_t c = run % channels;
+        const size_t u = perTensor ? 0 : static_cast<size_t>(c);
+        quantizeProductRun(w + run * inner, form.factors[c], inner, inv[u], quantOffset[u],
+                           floatOffset[u], quantMin, quantMax, isSigned, out + run * inner);
+      }
+    });
+    return true;
+  }
+
+  /// out[i] = code of fl(in[i] * factor), for quantizeScaledRuns.
+  static void quantizeProductRun(const float *in, float factor, int64_t n, float inv, float qo,
+                                 float fo, float quantMin, float quantMax, bool isSigned,
+                                 uint8_t *out) {
+    constexpr float kMagic = 12582912.0f; // roundHalfEvenSmall's 1.5 * 2^23
+    const float lo = quantMin - qo - 1.0f, hi = quantMax - qo + 1.0f;
+    typedef float Vec __attribute__((vector_size(16)));
+    typedef int32_t IntVec __attribute__((vector_size(16)));
+    const Vec zero = {0, 0, 0, 0};
+    const Vec loV = zero + lo, hiV = zero + hi, minV = zero + quantMin, maxV = zero + quantMax;
+    // Codes of four lanes as int32 (integral values within the code range).
+    auto lanes = [&](const float *at) {
+      Vec v;
+      std::memcpy(&v, at, sizeof v);
+      v = v * factor;
+      v = v == v ? v : zero; // NaN codes 0.0, as in the kernels
+      // std::min(std::max(x, lo), hi) lane by lane, as the scalar code.
+      Vec t = (v - fo) * inv;
+      t = t < loV ? loV : t;
+      t = hiV < t ? hiV : t;
+      Vec q = ((t + kMagic) - kMagic) + qo;
+      q = q < minV ? minV : q;
+      q = maxV < q ? maxV : q;
+      return __builtin_convertvector(q, IntVec);
+    };
+    int64_t i = 0;
+#ifdef __SSE2__
+    // Sixteen codes per store: the values are in range, so the saturating
+    // packs are exact narrowing (a byte store per lane went through memory).
+    for (; i + 16 <= n; i += 16) {
+      __m128i low = _mm_packs_epi32(__m128i(lanes(in + i)), __m128i(lanes(in + i + 4)));
+      __m128i high = _mm_packs_epi32(__m128i(lanes(in + i + 8)), __m128i(lanes(in + i + 12)));
+      __m128i bytes = isSigned ? _mm_packs_epi16(low, high) : _mm_packus_epi16(low, high);
+      _mm_storeu_si128(reinterpret_cast<__m128i *>(out + i), bytes);
+    }
+#endif
+    for (; i + 4 <= n; i += 4) {
+      IntVec codes = lanes(in + i);
+      for (int lane = 0; lane < 4; ++lane)
+        out[i + lane] = isSigned ? static_cast<uint8_t>(static_cast<int8_t>(codes[lane]))
+                                 : static_cast<uint8_t>(codes[lane]);
+    }
+    for (; i < n; ++i) {
+      float v = in[i] * factor;
+      v = v == v ? v : 0.0f;
+      float t = std::min(std::max((v - fo) * inv, lo), hi);
+      float q = roundHalfEvenSmall(t) + qo;
+      q = std::min(std::max(q, quantMin), quantMax);
+      out[i] = isSigned ? static_cast<uint8_t>(static_cast<int8_t>(q)) : static_cast<uint8_t>(q);
+    }
+  }
+
   /// The codes of a scaled weight whose product was never computed (a
   /// weight fold-conv-bn deferred), without computing it whole: rows of the
-  /// source (dim 0) are taken a chunk of ~128 KB at a time, multiplied by
+  /// source (dim 0) are taken a chunk of ~256 KB at a time, multiplied by
   /// their factors into a scratch buffer that stays in cache -- the same
   /// f32 product per element the whole tensor would hold -- and quantized
   /// from there by the same kernel, with the qparams of the chunk's rows. So
@@ -194,8 +310,9 @@ private:
   /// (at::get_num_threads, the tools' --threads). std::nullopt when the
   /// weight is not such a weight (the caller reads bytes()).
   static std::optional<TensorData>
-  quantizeScaled(const TensorData &weight, const QuantizationSpec &spec, const QParams &qparams,
-                 llvm::ArrayRef<int64_t> qparamShape, DType codeType, at::ScalarType codeScalar) {
+  quantizeScaled(const TensorData &weight, const QuantizationSpec &spec, const QParamValues &values,
+                 const QParams &qparams, llvm::ArrayRef<int64_t> qparamShape, DType codeType,
+                 at::ScalarType codeScalar) {
     const TensorData::Scaled *form = weight.scaledForm();
     if (!form || !weight.needsMaterializing() || weight.dtype != DType::F32)
       return std::nullopt;
@@ -218,7 +335,7 @@ private:
     // qparams vary along it (their slice then goes with the chunk).
     const bool sliceQParams = qparamShape[0] > 1;
     const int64_t rowBlock = sliceQParams ? shape[0] / qparamShape[0] : 1;
-    constexpr int64_t kChunkBytes = 512 << 10;
+    constexpr int64_t kChunkBytes = 256 << 10;
     int64_t chunkRows = std::max<int64_t>(1, kChunkBytes / (rowElements * int64_t(sizeof(float))));
     chunkRows = std::min(shape[0], (chunkRows + rowBlock - 1) / rowBlock * rowBlock);
     const int64_t numChunks = (shape[0] + chunkRows - 1) / chunkRows;
@@ -232,9 +349,16 @@ private:
     const float *w = reinterpret_cast<const float *>(source.bytes().data());
     const float *factors = form->factors.data();
     uint8_t *out = codes.data();
+    if (quantizeScaledRuns(*form, spec, values, qparamShape, codeSize, out))
+      return std::move(data);
     QuantKernelParams base = kernelParamsFor(spec, qparams);
     at::parallel_for(0, numChunks, 1, [&](int64_t begin, int64_t end) {
-      std::vector<float> scratch(static_cast<size_t>(chunkRows * rowElements));
+      // One scratch buffer per thread for the process: a fresh one per
+      // weight would be a fresh mapping (beyond malloc's mmap threshold),
+      // zero-filled and page-faulted every time.
+      thread_local std::vector<float> scratch;
+      if (scratch.size() < static_cast<size_t>(chunkRows * rowElements))
+        scratch.resize(static_cast<size_t>(chunkRows * rowElements));
       for (int64_t chunk = begin; chunk < end; ++chunk) {
         const int64_t row0 = chunk * chunkRows, rows = std::min(chunkRows, shape[0] - row0);
         const int64_t first = row0 * rowElements, count = rows * rowElements;

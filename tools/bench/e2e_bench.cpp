@@ -33,6 +33,7 @@
 #include "runtime/interpreter/Quantizer.h"
 
 #include <ATen/ATen.h>
+#include <ATen/Parallel.h>
 #include <torch/csrc/jit/api/module.h>
 
 #include "llvm/Support/CommandLine.h"
@@ -105,7 +106,15 @@ int main(int argc, char **argv) {
                                     llvm::cl::desc("Quantization config"));
   llvm::cl::opt<unsigned> repeat("repeat", llvm::cl::init(5),
                                  llvm::cl::desc("Rounds of prepare + convert (median)"));
+  llvm::cl::opt<unsigned> threads(
+      "num-threads", llvm::cl::init(0),
+      llvm::cl::desc("Intra-op threads (at::set_num_threads; libLLVM already owns --threads): "
+                     "the kernels' and the weight "
+                     "quantizer's parallel loops; 0 keeps libtorch's default (OMP_NUM_THREADS, "
+                     "else the hardware threads)"));
   llvm::cl::ParseCommandLineOptions(argc, argv, "qfx end-to-end benchmark (one model)\n");
+  if (threads > 0)
+    at::set_num_threads(static_cast<int>(threads));
 
   // Batches are loaded up front: the benchmark times compute, not reading.
   llvm::Expected<std::unique_ptr<Graph>> probe = importTorchScriptFile(modelPath);
@@ -210,9 +219,10 @@ int main(int argc, char **argv) {
 
   // The first batch includes one-time allocations on both sides; medians
   // describe the steady state.
-  llvm::outs() << "RESULT nodes=" << nodes << " fake_quants=" << fakeQuants
-               << " batches=" << batches.size() << " import_s=" << importSeconds
-               << " prepare_s=" << prepareSeconds << " init_forward_s=" << initForwardSeconds
+  llvm::outs() << "RESULT threads=" << at::get_num_threads() << " nodes=" << nodes
+               << " fake_quants=" << fakeQuants << " batches=" << batches.size()
+               << " import_s=" << importSeconds << " prepare_s=" << prepareSeconds
+               << " init_forward_s=" << initForwardSeconds
                << " prepare_passes_s=" << median(passesRuns) << " finalize_s=" << finalizeSeconds
                << " export_s=" << exportSeconds << " convert_s=" << median(convertRuns)
                << " calibrate_batch_s=" << median(calibrate)

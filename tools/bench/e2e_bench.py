@@ -152,9 +152,9 @@ def run_pytorch(eager, traced, batches, floats, skip_fx, rounds):
     return results
 
 
-def run_qfx(binary, model_path, data_path, rounds):
+def run_qfx(binary, model_path, data_path, rounds, threads):
     text = subprocess.run([binary, "--model", model_path, "--data", data_path,
-                           "--repeat", str(rounds)],
+                           "--repeat", str(rounds), "--num-threads", str(threads)],
                           check=True, capture_output=True, text=True).stdout
     for line in text.splitlines():
         if line.startswith("RESULT"):
@@ -169,11 +169,13 @@ def main():
     parser.add_argument("--batches", type=int, default=8, help="calibration batches per model")
     parser.add_argument("--skip-fx", action="store_true")
     parser.add_argument("--workdir", help="keep the traced models and batches in this directory "
-                        "(for running e2e_bench alone, e.g. under a profiler)")
+                        "(for running e2e_bench alone, e.g. under a profiler); models and batches "
+                        "already there (same --batches) are reused instead of traced again")
     parser.add_argument("--rounds", type=int, default=3,
                         help="rounds of prepare + convert per flow (median; MLPs: 1 round)")
     parser.add_argument("--threads", type=int, default=1,
-                        help="intra-op threads on both sides (default 1: on a shared 2-core "
+                        help="intra-op threads on both sides: torch.set_num_threads here, "
+                             "e2e_bench --num-threads for qfx (default 1: on a shared 2-core "
                              "machine a second OpenMP thread spins against other jobs and makes "
                              "timings erratic)")
     args = parser.parse_args()
@@ -191,15 +193,23 @@ def main():
             eager, shape = build(name, blocks)
             torch.manual_seed(1)
             batches = [(torch.randn(shape),) for _ in range(args.batches)]
-            with torch.no_grad():
-                traced = torch.jit.trace(eager, batches[0])
             model_path = os.path.join(tmp, name + ".pt")
             data_path = os.path.join(tmp, name + "_data.pt")
-            traced.save(model_path)
-            torch.save(batches, data_path)
-            print("== %s: %d batches of %s" % (name, len(batches), "x".join(map(str, shape))),
-                  flush=True)
-            qfx = run_qfx(args.qfx, model_path, data_path, max(args.rounds, 3))
+            # The eager model and the batches are deterministic (seeds); a
+            # traced model a previous run left in --workdir is the same one.
+            reuse = (args.workdir and os.path.exists(model_path) and os.path.exists(data_path)
+                     and len(torch.load(data_path)) == len(batches))
+            if reuse:
+                traced = torch.jit.load(model_path)
+            else:
+                with torch.no_grad():
+                    traced = torch.jit.trace(eager, batches[0])
+                traced.save(model_path)
+                torch.save(batches, data_path)
+            print("== %s: %d batches of %s, %d intra-op thread(s) on both sides%s"
+                  % (name, len(batches), "x".join(map(str, shape)), args.threads,
+                     " (traced model reused)" if reuse else ""), flush=True)
+            qfx = run_qfx(args.qfx, model_path, data_path, max(args.rounds, 3), args.threads)
             float_batch, floats = per_batch(eager, batches)
             # FX on the 400-block MLP takes minutes per round: one round for the MLPs.
             rounds = 1 if blocks else args.rounds
