@@ -221,7 +221,9 @@ public:
   /// pass that makes many nodes with equal attributes builds them once).
   /// The first change through setAttribute/removeAttribute copies it.
   void shareAttributes(std::shared_ptr<const AttributeDict> attributes) {
-    attributes_.clear();
+    // Releases the own storage too (clear() would keep its capacity: a node
+    // rewritten in place would hold its old dictionary's memory forever).
+    AttributeDict().swap(attributes_);
     sharedAttributes_ = std::move(attributes);
   }
   bool removeAttribute(llvm::StringRef name);

@@ -698,4 +698,43 @@ TEST(ParserPrinterTest, CachedListsAreStillCorrect) {
   EXPECT_EQ(node->attribute("d")->asIntList(), (std::vector<int64_t>{1, 4}));
 }
 
+TEST(ParserPrinterTest, AttributeKeysAreInternedText) {
+  // Keys are views of one interned copy per text, whatever they were built
+  // from, and behave as their text: comparison, concatenation, conversion.
+  std::string owned = "zero_point";
+  AttributeKey fromLiteral("zero_point"), fromString(owned),
+      fromRef(llvm::StringRef("xzero_point").drop_front());
+  EXPECT_EQ(fromLiteral.data(), fromString.data());
+  EXPECT_EQ(fromLiteral.data(), fromRef.data());
+  EXPECT_EQ(fromLiteral, "zero_point");
+  EXPECT_NE(fromLiteral, AttributeKey("zero_points"));
+  std::string text = fromLiteral;
+  EXPECT_EQ(text, "zero_point");
+  EXPECT_EQ("key '" + fromLiteral + "'", "key 'zero_point'");
+  EXPECT_EQ('|' + fromLiteral + '=', "|zero_point=");
+  owned = "changed"; // the key does not depend on what it was built from
+  EXPECT_EQ(fromString, "zero_point");
+  static_assert(sizeof(NamedAttribute) == 40, "a key view and a 24-byte Attribute");
+
+  // Dictionaries with interned keys (bare and quoted) round trip, and
+  // setAttribute with a key constant replaces the entry in place.
+  std::unique_ptr<Graph> graph =
+      parseOk("graph @g() {\n"
+              "  foo::f() {\"a b\" = \"s\", d = {k = 1, \"k 2\" = [2]}}\n"
+              "  return\n"
+              "}\n");
+  ASSERT_TRUE(graph);
+  Node *node = graph->front();
+  EXPECT_EQ(node->attribute("a b")->getString(), "s");
+  EXPECT_EQ(node->attribute("d")->lookup("k 2")->str(), "[2]");
+  static const AttributeKey kD("d");
+  node->setAttribute(kD, Attribute::integer(3));
+  ASSERT_EQ(node->attributes().size(), 2u);
+  EXPECT_EQ(node->attributes()[1].first.data(), kD.data());
+  std::string printed;
+  llvm::raw_string_ostream os(printed);
+  printGraph(*graph, os);
+  EXPECT_NE(os.str().find("{\"a b\" = \"s\", d = 3}"), std::string::npos) << os.str();
+}
+
 } // namespace
