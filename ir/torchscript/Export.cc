@@ -276,7 +276,26 @@ private:
   std::shared_ptr<tj::Graph> tsGraph_ = std::make_shared<tj::Graph>();
   tj::Value *self_ = nullptr;
   std::unordered_map<const Value *, tj::Value *> values_;
+  /// The scalar constants quantize / dequantize nodes take (None, quant
+  /// range, format, out dtype), emitted once and shared: a lowered model
+  /// repeats the same few (the graph is straight-line, so the first
+  /// definition dominates every later use).
+  std::map<std::string, tj::Value *> sharedConstants_;
+  tj::Value *sharedConstant(const c10::IValue &value);
 };
+
+tj::Value *Exporter::sharedConstant(const c10::IValue &value) {
+  std::string key = value.isNone()     ? std::string("n")
+                    : value.isInt()    ? "i" + std::to_string(value.toInt())
+                    : value.isString() ? "s" + value.toStringRef()
+                                       : std::string();
+  if (key.empty())
+    return tsGraph_->insertConstant(value);
+  tj::Value *&constant = sharedConstants_[key];
+  if (!constant)
+    constant = tsGraph_->insertConstant(value);
+  return constant;
+}
 
 tj::Module &Exporter::submodule(tj::Module &parent, const std::string &path,
                                 const std::string &name) {
@@ -652,11 +671,11 @@ llvm::Error Exporter::emitQuantNode(const Node &node, c10::Symbol symbol) {
   std::vector<tj::Value *> inputs = {
       *input,
       tsGraph_->insertConstant(at::tensor(scale, at::kFloat).reshape(shape)),
-      tsGraph_->insertConstant(zeroPoint),
-      tsGraph_->insertConstant(minval),
-      tsGraph_->insertConstant(static_cast<int64_t>(quantMin)),
-      tsGraph_->insertConstant(static_cast<int64_t>(quantMax)),
-      tsGraph_->insertConstant(format)};
+      zeroPoint.isNone() ? sharedConstant(zeroPoint) : tsGraph_->insertConstant(zeroPoint),
+      minval.isNone() ? sharedConstant(minval) : tsGraph_->insertConstant(minval),
+      sharedConstant(static_cast<int64_t>(quantMin)),
+      sharedConstant(static_cast<int64_t>(quantMax)),
+      sharedConstant(format)};
   if (node.op().role == OpRole::Dequantize) {
     c10::IValue outDtype;
     const Type &type = node.result(0)->type();
@@ -664,7 +683,7 @@ llvm::Error Exporter::emitQuantNode(const Node &node, c10::Symbol symbol) {
             type.isTensor() ? toScalarType(type.dtype()) : std::nullopt;
         scalar && c10::isFloatingType(*scalar))
       outDtype = static_cast<int64_t>(*scalar);
-    inputs.push_back(tsGraph_->insertConstant(outDtype));
+    inputs.push_back(sharedConstant(outDtype));
   }
   tj::Node *emitted = tsGraph_->create(symbol, inputs, 1);
   tsGraph_->insertNode(emitted);
@@ -776,7 +795,11 @@ llvm::Expected<std::unique_ptr<tj::Module>> Exporter::run() {
     tsGraph_->registerOutput(tsGraph_->insertConstant(c10::IValue()));
   else
     tsGraph_->registerOutput(tsGraph_->insertNode(tsGraph_->createTuple(outputs))->output());
+#ifndef NDEBUG
+  // A check of the graph just built (a third of export's time on a resnet):
+  // debug builds only; the tests load every exported kind in PyTorch.
   tsGraph_->lint();
+#endif
 
   tj::Function *forward =
       unit_->create_function(c10::QualifiedName(*root_->type()->name(), "forward"), tsGraph_);
