@@ -37,6 +37,7 @@
 #include "runtime/tosa/TosaKernels.h"
 
 #include <ATen/ATen.h>
+#include <ATen/Parallel.h>
 #include <torch/csrc/jit/api/module.h>
 
 #include "llvm/ADT/DenseMap.h"
@@ -824,11 +825,19 @@ int qfxQuantizeMain(int argc, char **argv) {
                                llvm::cl::init(0), llvm::cl::cat(category));
   llvm::cl::opt<bool> noProgress("no-progress", llvm::cl::desc("Never draw progress bars"),
                                  llvm::cl::cat(category));
+  // libLLVM registers --threads itself, hence the longer name.
+  llvm::cl::opt<unsigned> numThreads(
+      "num-threads",
+      llvm::cl::desc("Intra-op threads of the kernels and the weight quantizer (0: libtorch's "
+                     "default, OMP_NUM_THREADS or the hardware threads)"),
+      llvm::cl::init(0), llvm::cl::cat(category));
   llvm::cl::HideUnrelatedOptions(category);
   llvm::cl::ParseCommandLineOptions(
       argc, argv,
       "qfx-quantize: post-training quantization of a TorchScript or MLIR (tosa) model in one "
       "command\n");
+  if (numThreads > 0)
+    at::set_num_threads(static_cast<int>(numThreads));
 
   QuantizeJobOptions options;
   options.input = input;
