@@ -5,7 +5,7 @@
 //===----------------------------------------------------------------------===//
 #include "ir/Attribute.h"
 
-#include "llvm/ADT/StringSet.h"
+#include "llvm/ADT/StringMap.h"
 #include "llvm/Support/Format.h"
 #include "llvm/Support/raw_ostream.h"
 
@@ -18,78 +18,100 @@
 
 namespace qfx {
 
-llvm::StringRef AttributeKey::intern(llvm::StringRef key) {
+const llvm::StringRef AttributeKey::kEmpty = "";
+
+const llvm::StringRef *AttributeKey::intern(llvm::StringRef key) {
+  if (key.empty())
+    return &kEmpty; // so that AttributeKey("") == AttributeKey()
   // Immortal (never destroyed), so keys stay valid during static
-  // destruction too. StringSet entries never move when the table grows.
+  // destruction too. Map entries never move when the table grows; each
+  // holds the one StringRef that keys of its text point to.
   static std::mutex *mutex = new std::mutex;
-  static llvm::StringSet<> *keys = new llvm::StringSet<>;
+  static llvm::StringMap<llvm::StringRef> *keys = new llvm::StringMap<llvm::StringRef>;
   std::lock_guard<std::mutex> lock(*mutex);
-  return keys->insert(key).first->getKey();
+  auto [entry, inserted] = keys->try_emplace(key);
+  if (inserted)
+    entry->second = entry->getKey();
+  return &entry->second;
 }
 
-static_assert(sizeof(Attribute) == 24, "an Attribute is a 16-byte payload and its kind");
-static_assert(sizeof(NamedAttribute) == 40, "a dictionary entry is a key view and an Attribute");
+llvm::raw_ostream &operator<<(llvm::raw_ostream &os, const AttributeKey &key) {
+  return os << key.ref();
+}
+
+static_assert(sizeof(AttributeKey) == 8, "a key is a pointer to its interned text");
+static_assert(sizeof(Attribute) == 16, "an Attribute is an 8-byte payload and its kind");
+static_assert(sizeof(NamedAttribute) == 24, "a dictionary entry is a key and an Attribute");
+
+void Attribute::destroyPayload() {
+  switch (kind_) {
+  case Kind::String:
+  case Kind::TensorRef:
+    delete static_cast<Boxed<std::string> *>(bits_.payload);
+    break;
+  case Kind::List:
+    delete static_cast<Boxed<AttributeList> *>(bits_.payload);
+    break;
+  case Kind::Dict:
+    delete static_cast<Boxed<AttributeDict> *>(bits_.payload);
+    break;
+  default:
+    break;
+  }
+}
 
 Attribute Attribute::integer(int64_t value) {
   Attribute attr;
-  attr.storage_ = value;
+  attr.kind_ = Kind::Int;
+  attr.bits_.integer = value;
   return attr;
 }
 
 Attribute Attribute::floating(double value) {
   Attribute attr;
-  attr.storage_ = value;
+  attr.kind_ = Kind::Float;
+  attr.bits_.floating = value;
   return attr;
 }
 
 Attribute Attribute::boolean(bool value) {
   Attribute attr;
-  attr.storage_ = value;
+  attr.kind_ = Kind::Bool;
+  attr.bits_.integer = 0; // the whole word defined
+  attr.bits_.boolean = value;
   return attr;
 }
 
-Attribute Attribute::string(std::string value) {
-  Attribute attr;
-  attr.storage_ = std::make_shared<const std::string>(std::move(value));
-  return attr;
-}
+Attribute Attribute::string(std::string value) { return boxed(Kind::String, std::move(value)); }
 
-Attribute Attribute::list(AttributeList elements) {
-  Attribute attr;
-  attr.storage_ = std::make_shared<const AttributeList>(std::move(elements));
-  return attr;
-}
+Attribute Attribute::list(AttributeList elements) { return boxed(Kind::List, std::move(elements)); }
 
 // Number lists are built in place in their shared storage: no temporary
-// attribute per element (lower-to-qdq makes a scale list per weight).
+// list per call (lower-to-qdq makes a scale list per weight).
 Attribute Attribute::intList(llvm::ArrayRef<int64_t> values) {
-  auto elements = std::make_shared<AttributeList>(values.size());
-  for (size_t i = 0, e = values.size(); i != e; ++i)
-    (*elements)[i].storage_.emplace<int64_t>(values[i]);
-  Attribute attr;
-  attr.storage_ = ListPtr(std::move(elements));
+  Attribute attr = boxed(Kind::List, AttributeList(values.size()));
+  auto &elements = static_cast<Boxed<AttributeList> *>(attr.bits_.payload)->value;
+  for (size_t i = 0, e = values.size(); i != e; ++i) {
+    elements[i].kind_ = Kind::Int;
+    elements[i].bits_.integer = values[i];
+  }
   return attr;
 }
 
 Attribute Attribute::floatList(llvm::ArrayRef<double> values) {
-  auto elements = std::make_shared<AttributeList>(values.size());
-  for (size_t i = 0, e = values.size(); i != e; ++i)
-    (*elements)[i].storage_.emplace<double>(values[i]);
-  Attribute attr;
-  attr.storage_ = ListPtr(std::move(elements));
+  Attribute attr = boxed(Kind::List, AttributeList(values.size()));
+  auto &elements = static_cast<Boxed<AttributeList> *>(attr.bits_.payload)->value;
+  for (size_t i = 0, e = values.size(); i != e; ++i) {
+    elements[i].kind_ = Kind::Float;
+    elements[i].bits_.floating = values[i];
+  }
   return attr;
 }
 
-Attribute Attribute::dict(AttributeDict entries) {
-  Attribute attr;
-  attr.storage_ = std::make_shared<const AttributeDict>(std::move(entries));
-  return attr;
-}
+Attribute Attribute::dict(AttributeDict entries) { return boxed(Kind::Dict, std::move(entries)); }
 
 Attribute Attribute::tensorRef(std::string parameterName) {
-  Attribute attr;
-  attr.storage_ = TensorRefName{std::make_shared<const std::string>(std::move(parameterName))};
-  return attr;
+  return boxed(Kind::TensorRef, std::move(parameterName));
 }
 
 std::optional<double> Attribute::asNumber() const {

@@ -7,9 +7,9 @@
 // Attributes are immutable values with cheap copies (strings, lists and
 // dictionaries share their storage), compared structurally, and print in a
 // spelling that parses back to an equal attribute (floats use the shortest
-// exact form). An Attribute is 24 bytes and a dictionary entry 40: keys are
-// AttributeKeys, views of strings interned once per process, because graphs
-// carry millions of small dictionaries (a fake-quant's, a weight's
+// exact form). An Attribute is 16 bytes and a dictionary entry 24: keys are
+// AttributeKeys, pointers to strings interned once per process, because
+// graphs carry millions of small dictionaries (a fake-quant's, a weight's
 // dequantize) over a few dozen distinct keys, and a std::string per key was
 // most of their size.
 //
@@ -19,12 +19,13 @@
 #include "llvm/ADT/ArrayRef.h"
 #include "llvm/ADT/StringRef.h"
 
+#include <atomic>
+#include <cassert>
 #include <cstdint>
 #include <memory>
 #include <optional>
 #include <string>
 #include <utility>
-#include <variant>
 #include <vector>
 
 namespace llvm {
@@ -35,25 +36,67 @@ namespace qfx {
 
 class Attribute;
 
-/// A dictionary key: a StringRef to the process-wide interned copy of its
-/// text, so it is 16 bytes, never dangles and copies for free. It converts
-/// from string literals, std::strings and StringRefs (interning them: one
-/// hash lookup under a lock, so hot loops build their keys once), compares
-/// and prints as its text, and is a StringRef everywhere one is expected.
-/// The table only grows; it holds the distinct keys ever used. Code written
-/// when keys were std::strings keeps working: a key converts to one, and
-/// concatenating a key with text gives a std::string.
-class AttributeKey : public llvm::StringRef {
+/// A dictionary key: a pointer to the process-wide interned copy of its
+/// text, so it is 8 bytes, never dangles, copies for free and compares by
+/// pointer with another key. It converts from string literals, std::strings
+/// and StringRefs (interning them: one hash lookup under a lock, so hot loops
+/// build their keys once), compares with text without interning it, prints
+/// as its text, and converts to a StringRef wherever one is expected. The
+/// table only grows; it holds the distinct keys ever used.
+class AttributeKey {
 public:
-  AttributeKey() = default;
-  AttributeKey(const char *key) : llvm::StringRef(intern(key)) {}
-  AttributeKey(const std::string &key) : llvm::StringRef(intern(key)) {}
-  AttributeKey(llvm::StringRef key) : llvm::StringRef(intern(key)) {}
-  operator std::string() const { return str(); }
+  AttributeKey() : text_(&kEmpty) {}
+  AttributeKey(const char *key) : text_(intern(key)) {}
+  AttributeKey(const std::string &key) : text_(intern(key)) {}
+  AttributeKey(llvm::StringRef key) : text_(intern(key)) {}
+
+  llvm::StringRef ref() const { return *text_; }
+  operator llvm::StringRef() const { return *text_; }
+  operator std::string() const { return text_->str(); }
+  std::string str() const { return text_->str(); }
+  const char *data() const { return text_->data(); }
+  size_t size() const { return text_->size(); }
+  bool empty() const { return text_->empty(); }
+  const char *begin() const { return text_->begin(); }
+  const char *end() const { return text_->end(); }
+
+  friend bool operator==(const AttributeKey &a, const AttributeKey &b) {
+    return a.text_ == b.text_;
+  }
+  friend bool operator<(const AttributeKey &a, const AttributeKey &b) { return a.ref() < b.ref(); }
+  // Comparisons with text compare the text: no interning. Hidden friends,
+  // so they never take part in comparisons without a key.
+  friend bool operator==(const AttributeKey &a, llvm::StringRef b) { return a.ref() == b; }
+  friend bool operator==(llvm::StringRef a, const AttributeKey &b) { return a == b.ref(); }
+  friend bool operator==(const AttributeKey &a, const char *b) {
+    return a.ref() == llvm::StringRef(b);
+  }
+  friend bool operator==(const char *a, const AttributeKey &b) {
+    return b.ref() == llvm::StringRef(a);
+  }
+  friend bool operator==(const AttributeKey &a, const std::string &b) {
+    return a.ref() == llvm::StringRef(b);
+  }
+  friend bool operator==(const std::string &a, const AttributeKey &b) {
+    return b.ref() == llvm::StringRef(a);
+  }
+  friend bool operator!=(const AttributeKey &a, const AttributeKey &b) { return !(a == b); }
+  friend bool operator!=(const AttributeKey &a, llvm::StringRef b) { return !(a == b); }
+  friend bool operator!=(llvm::StringRef a, const AttributeKey &b) { return !(a == b); }
+  friend bool operator!=(const AttributeKey &a, const char *b) { return !(a == b); }
+  friend bool operator!=(const char *a, const AttributeKey &b) { return !(a == b); }
+  friend bool operator!=(const AttributeKey &a, const std::string &b) { return !(a == b); }
+  friend bool operator!=(const std::string &a, const AttributeKey &b) { return !(a == b); }
 
 private:
-  static llvm::StringRef intern(llvm::StringRef key);
+  static const llvm::StringRef kEmpty;
+  /// The interned text's one StringRef (immortal).
+  static const llvm::StringRef *intern(llvm::StringRef key);
+
+  const llvm::StringRef *text_;
 };
+
+llvm::raw_ostream &operator<<(llvm::raw_ostream &os, const AttributeKey &key);
 
 inline std::string operator+(const char *text, const AttributeKey &key) { return text + key.str(); }
 inline std::string operator+(const AttributeKey &key, const char *text) { return key.str() + text; }
@@ -89,7 +132,7 @@ public:
   /// Reference to a graph parameter or buffer by its qualified name.
   static Attribute tensorRef(std::string parameterName);
 
-  Kind kind() const { return static_cast<Kind>(storage_.index()); }
+  Kind kind() const { return kind_; }
   bool isNone() const { return kind() == Kind::None; }
   bool isInt() const { return kind() == Kind::Int; }
   bool isFloat() const { return kind() == Kind::Float; }
@@ -99,14 +142,55 @@ public:
   bool isDict() const { return kind() == Kind::Dict; }
   bool isTensorRef() const { return kind() == Kind::TensorRef; }
 
+  Attribute(const Attribute &other) : kind_(other.kind_), bits_(other.bits_) { retain(); }
+  Attribute(Attribute &&other) noexcept : kind_(other.kind_), bits_(other.bits_) {
+    other.kind_ = Kind::None;
+  }
+  Attribute &operator=(const Attribute &other) {
+    Attribute copy(other);
+    swap(copy);
+    return *this;
+  }
+  Attribute &operator=(Attribute &&other) noexcept {
+    Attribute moved(std::move(other));
+    swap(moved);
+    return *this;
+  }
+  ~Attribute() { release(); }
+  void swap(Attribute &other) noexcept {
+    std::swap(kind_, other.kind_);
+    std::swap(bits_, other.bits_);
+  }
+
   // Accessors assume the matching kind (check first).
-  int64_t getInt() const { return std::get<int64_t>(storage_); }
-  double getFloat() const { return std::get<double>(storage_); }
-  bool getBool() const { return std::get<bool>(storage_); }
-  const std::string &getString() const { return *std::get<StringPtr>(storage_); }
-  const AttributeList &getList() const { return *std::get<ListPtr>(storage_); }
-  const AttributeDict &getDict() const { return *std::get<DictPtr>(storage_); }
-  const std::string &getTensorRef() const { return *std::get<TensorRefName>(storage_).name; }
+  int64_t getInt() const {
+    assert(isInt());
+    return bits_.integer;
+  }
+  double getFloat() const {
+    assert(isFloat());
+    return bits_.floating;
+  }
+  bool getBool() const {
+    assert(isBool());
+    return bits_.boolean;
+  }
+  const std::string &getString() const {
+    assert(isString());
+    return static_cast<const Boxed<std::string> *>(bits_.payload)->value;
+  }
+  const AttributeList &getList() const {
+    assert(isList());
+    return static_cast<const Boxed<AttributeList> *>(bits_.payload)->value;
+  }
+  const AttributeDict &getDict() const {
+    assert(isDict());
+    return static_cast<const Boxed<AttributeDict> *>(bits_.payload)->value;
+  }
+  const std::string &getTensorRef() const {
+    assert(isTensorRef());
+    return static_cast<const Boxed<std::string> *>(bits_.payload)->value;
+  }
 
   /// Int or float as a double (ints widen); nullopt otherwise.
   std::optional<double> asNumber() const;
@@ -122,17 +206,44 @@ public:
   std::string str() const;
 
 private:
-  // Strings are shared like lists: a pointer keeps every alternative at 16
-  // bytes (a std::string inline made every attribute 40 bytes).
-  using StringPtr = std::shared_ptr<const std::string>;
-  struct TensorRefName {
-    StringPtr name;
+  /// Strings, lists and dictionaries live in one reference-counted heap
+  /// block each, shared by copies (an Attribute never changes, so sharing is
+  /// safe). An intrusive count keeps an Attribute at 16 bytes, where a
+  /// std::shared_ptr made it 24 and every dictionary entry 40 instead of 24.
+  struct Payload {
+    mutable std::atomic<uint32_t> references{1};
   };
-  using ListPtr = std::shared_ptr<const AttributeList>;
-  using DictPtr = std::shared_ptr<const AttributeDict>;
-  // Order must follow Kind.
-  std::variant<std::monostate, int64_t, double, bool, StringPtr, ListPtr, DictPtr, TensorRefName>
-      storage_;
+  template <typename T> struct Boxed : Payload {
+    explicit Boxed(T value) : value(std::move(value)) {}
+    T value;
+  };
+  bool hasPayload() const {
+    return kind_ == Kind::String || kind_ == Kind::List || kind_ == Kind::Dict ||
+           kind_ == Kind::TensorRef;
+  }
+  void retain() const {
+    if (hasPayload())
+      bits_.payload->references.fetch_add(1, std::memory_order_relaxed);
+  }
+  void release() {
+    if (hasPayload() && bits_.payload->references.fetch_sub(1, std::memory_order_acq_rel) == 1)
+      destroyPayload();
+  }
+  void destroyPayload();
+  template <typename T> static Attribute boxed(Kind kind, T value) {
+    Attribute attr;
+    attr.kind_ = kind;
+    attr.bits_.payload = new Boxed<T>(std::move(value));
+    return attr;
+  }
+
+  Kind kind_ = Kind::None;
+  union Bits {
+    int64_t integer;
+    double floating;
+    bool boolean;
+    Payload *payload;
+  } bits_{0};
 };
 
 llvm::StringRef kindName(Attribute::Kind kind);

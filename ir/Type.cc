@@ -5,8 +5,12 @@
 //===----------------------------------------------------------------------===//
 #include "ir/Type.h"
 
+#include "llvm/ADT/DenseSet.h"
 #include "llvm/ADT/StringSwitch.h"
+#include "llvm/Support/Allocator.h"
 #include "llvm/Support/raw_ostream.h"
+
+#include <mutex>
 
 namespace qfx {
 
@@ -105,11 +109,45 @@ Type Type::list(Kind element) {
   return type;
 }
 
+namespace {
+/// The process-wide set of distinct shapes. It only grows: it holds every
+/// distinct shape any graph ever had, a few thousand even for large models
+/// (a compile server sees the union over its models). One lock per new
+/// Type; copies and comparisons take none.
+class ShapeUniquer {
+public:
+  const int64_t *unique(llvm::ArrayRef<int64_t> shape) {
+    if (shape.empty())
+      return nullptr;
+    std::lock_guard<std::mutex> lock(mutex_);
+    auto found = shapes_.find(shape);
+    if (found != shapes_.end())
+      return found->data();
+    int64_t *copy = allocator_.Allocate<int64_t>(shape.size());
+    std::copy(shape.begin(), shape.end(), copy);
+    shapes_.insert(llvm::ArrayRef<int64_t>(copy, shape.size()));
+    return copy;
+  }
+
+private:
+  std::mutex mutex_;
+  llvm::BumpPtrAllocator allocator_;
+  llvm::DenseSet<llvm::ArrayRef<int64_t>> shapes_;
+};
+
+ShapeUniquer &shapeUniquer() {
+  // Never destroyed: types may outlive static destruction order.
+  static ShapeUniquer *uniquer = new ShapeUniquer();
+  return *uniquer;
+}
+} // namespace
+
 Type Type::rankedTensor(DType dtype, llvm::ArrayRef<int64_t> shape) {
   Type type(Kind::Tensor);
   type.dtype_ = dtype;
   type.ranked_ = true;
-  type.shape_.assign(shape.begin(), shape.end());
+  type.rank_ = static_cast<uint32_t>(shape.size());
+  type.dims_ = shapeUniquer().unique(shape);
   return type;
 }
 
@@ -122,7 +160,7 @@ Type Type::unrankedTensor(DType dtype) {
 bool Type::hasStaticShape() const {
   if (!isTensor() || !ranked_)
     return false;
-  for (int64_t dim : shape_)
+  for (int64_t dim : shape())
     if (dim == kDynamic)
       return false;
   return true;
@@ -132,14 +170,14 @@ int64_t Type::numElements() const {
   if (!hasStaticShape())
     return -1;
   int64_t count = 1;
-  for (int64_t dim : shape_)
+  for (int64_t dim : shape())
     count *= dim;
   return count;
 }
 
 bool Type::operator==(const Type &other) const {
   return kind_ == other.kind_ && element_ == other.element_ && dtype_ == other.dtype_ &&
-         ranked_ == other.ranked_ && shape_ == other.shape_;
+         ranked_ == other.ranked_ && rank_ == other.rank_ && dims_ == other.dims_;
 }
 
 std::string Type::str() const {
@@ -151,7 +189,7 @@ std::string Type::str() const {
     if (!ranked_) {
       os << "*x";
     } else {
-      for (int64_t dim : shape_) {
+      for (int64_t dim : shape()) {
         if (dim == kDynamic)
           os << "?";
         else

@@ -5,13 +5,17 @@
 // TorchScript graphs pass around (`aten::size` results, list constructs).
 // Types are small value objects, compared structurally; the textual spelling
 // (`tensor<1x3x?xf32>`, `int`, `list<int>`) is defined here so the parser and
-// printer cannot disagree about it.
+// printer cannot disagree about it. A Type is 16 bytes and trivially
+// copyable: shapes are uniqued once per process (like MLIR's types in their
+// context) and a Type points to its shape's one copy. Every Value holds a
+// Type, and a million-node graph copied millions of inline shape vectors
+// (56 bytes each) into values passes created; equal shapes now compare by
+// pointer too.
 //
 //===----------------------------------------------------------------------===//
 #pragma once
 
 #include "llvm/ADT/ArrayRef.h"
-#include "llvm/ADT/SmallVector.h"
 #include "llvm/ADT/StringRef.h"
 
 #include <cstdint>
@@ -72,8 +76,8 @@ public:
   bool isFloatTensor() const { return isTensor() && isFloatingPoint(dtype_); }
   DType dtype() const { return dtype_; }
   bool hasRank() const { return ranked_; }
-  llvm::ArrayRef<int64_t> shape() const { return shape_; }
-  int64_t rank() const { return ranked_ ? static_cast<int64_t>(shape_.size()) : -1; }
+  llvm::ArrayRef<int64_t> shape() const { return {dims_, rank_}; }
+  int64_t rank() const { return ranked_ ? static_cast<int64_t>(rank_) : -1; }
   bool hasStaticShape() const;
   /// Product of the dimensions; -1 unless the shape is static.
   int64_t numElements() const;
@@ -92,8 +96,13 @@ private:
   Kind element_ = Kind::Any;
   DType dtype_ = DType::Unknown;
   bool ranked_ = false;
-  llvm::SmallVector<int64_t, 4> shape_;
+  uint32_t rank_ = 0;
+  /// The process-wide uniqued copy of the dimensions (see the file header):
+  /// equal shapes have equal pointers. Null for rank 0 and non-tensors.
+  const int64_t *dims_ = nullptr;
 };
+
+static_assert(sizeof(Type) == 16, "a Type is held by every Value: keep it small");
 
 llvm::StringRef kindName(Type::Kind kind);
 

@@ -293,7 +293,7 @@ mlir::LogicalResult Exporter::exportGeneric(const Node &node) {
     std::string why;
     mlir::Attribute attribute = exportAttribute(entry.second, kind, context_, why);
     if (!attribute)
-      return error(node) << "attribute '" << entry.first << "' of '" << node.opName()
+      return error(node) << "attribute '" << entry.first.ref() << "' of '" << node.opName()
                          << "' has no MLIR form: " << why;
     state.addAttribute(entry.first, attribute);
   }

@@ -698,6 +698,33 @@ TEST(ParserPrinterTest, CachedListsAreStillCorrect) {
   EXPECT_EQ(node->attribute("d")->asIntList(), (std::vector<int64_t>{1, 4}));
 }
 
+TEST(ParserPrinterTest, AttributeCopiesShareTheirPayload) {
+  // Copies share one reference-counted payload; the last one frees it
+  // (AddressSanitizer and valgrind would flag a double free or a leak).
+  Attribute list = Attribute::floatList({0.5, 0.25});
+  const AttributeList *storage = &list.getList();
+  {
+    Attribute copy = list;
+    EXPECT_EQ(&copy.getList(), storage);
+    Attribute assigned = Attribute::string("replaced");
+    assigned = copy; // releases the string, shares the list
+    EXPECT_EQ(&assigned.getList(), storage);
+  }
+  Attribute moved = std::move(list);
+  EXPECT_TRUE(list.isNone()); // NOLINT(bugprone-use-after-move): documented state
+  EXPECT_EQ(&moved.getList(), storage);
+  EXPECT_EQ(moved.str(), "[0.5, 0.25]");
+  moved = moved; // self-assignment keeps the payload
+  EXPECT_EQ(moved.getList()[1].getFloat(), 0.25);
+  Attribute dict = Attribute::dict({{"k", moved}, {"s", Attribute::string("t")}});
+  Attribute inner = dict.getDict()[0].second;
+  dict = Attribute::integer(7); // the list lives on in `inner`
+  EXPECT_EQ(inner.str(), "[0.5, 0.25]");
+  EXPECT_EQ(dict.getInt(), 7);
+  EXPECT_EQ(Attribute::boolean(true), Attribute::boolean(true));
+  EXPECT_NE(Attribute::boolean(true), Attribute::boolean(false));
+}
+
 TEST(ParserPrinterTest, AttributeKeysAreInternedText) {
   // Keys are views of one interned copy per text, whatever they were built
   // from, and behave as their text: comparison, concatenation, conversion.
@@ -714,7 +741,11 @@ TEST(ParserPrinterTest, AttributeKeysAreInternedText) {
   EXPECT_EQ('|' + fromLiteral + '=', "|zero_point=");
   owned = "changed"; // the key does not depend on what it was built from
   EXPECT_EQ(fromString, "zero_point");
-  static_assert(sizeof(NamedAttribute) == 40, "a key view and a 24-byte Attribute");
+  static_assert(sizeof(NamedAttribute) == 24, "a key pointer and a 16-byte Attribute");
+  EXPECT_EQ(AttributeKey(), AttributeKey("")); // one empty key
+  EXPECT_TRUE(AttributeKey().empty());
+  EXPECT_EQ(llvm::StringRef(fromLiteral), "zero_point");
+  EXPECT_NE(fromLiteral, llvm::StringRef("zero"));
 
   // Dictionaries with interned keys (bare and quoted) round trip, and
   // setAttribute with a key constant replaces the entry in place.

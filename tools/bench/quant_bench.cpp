@@ -311,8 +311,9 @@ void printResult(const PipelineResult &result) {
   for (const Step &step : result.steps)
     llvm::outs() << llvm::format("    %-26s %10.4f %10.4f %12ld\n", step.name.c_str(), step.wall,
                                  step.cpu, step.faults);
-  llvm::outs() << llvm::format("    %-26s %10.4f %10.4f %12ld\n", static_cast<const char *>("total"),
-                               result.total, result.totalCpu, result.faults);
+  llvm::outs() << llvm::format("    %-26s %10.4f %10.4f %12ld\n",
+                               static_cast<const char *>("total"), result.total, result.totalCpu,
+                               result.faults);
   llvm::outs() << "    " << result.fakeQuants << " fake-quants in " << result.groups
                << " observer groups -> " << result.quantizes << " quantize, " << result.dequantizes
                << " dequantize, " << result.quantizedWeights << " int8 weights\n";
