@@ -78,8 +78,13 @@ public:
 
   // Parameters only.
   bool isBuffer() const { return isBuffer_; }
-  const std::shared_ptr<const TensorData> &data() const { return data_; }
-  void setData(std::shared_ptr<const TensorData> data) { data_ = std::move(data); }
+  /// The contents of a parameter or buffer (null when the graph has only
+  /// its type); always null for inputs and results.
+  inline const std::shared_ptr<const TensorData> &data() const;
+  /// Parameters only: the graph keeps the contents beside its parameter
+  /// list, not in every value (a result has none, and results are most
+  /// values).
+  void setData(std::shared_ptr<const TensorData> data);
 
   llvm::ArrayRef<Use> uses() const { return uses_; }
   bool hasUses() const { return !uses_.empty(); }
@@ -116,7 +121,6 @@ private:
   unsigned index_;
   /// Most values have one or two uses; those stay inline.
   llvm::SmallVector<Use, 2> uses_;
-  std::shared_ptr<const TensorData> data_;
 };
 
 /// Quantization specs attached to a node by the annotate pass. A spec is an
@@ -263,15 +267,17 @@ private:
       sharedAttributes_.reset();
     }
   }
-  Node(Graph *graph, const OpInfo *op, uint64_t id);
+  Node(Graph *graph, const OpInfo *op, uint32_t id);
   ~Node() = default;
 
   Graph *graph_;
   const OpInfo *op_;
-  uint64_t id_;
+  /// 32 bits, beside linked_ in one word: a graph of 2^32 nodes would not
+  /// fit in memory (createNode checks).
+  uint32_t id_;
+  bool linked_ = false;
   Node *prev_ = nullptr;
   Node *next_ = nullptr;
-  bool linked_ = false;
   llvm::SmallVector<Value *, 3> operands_;
   /// useSlots_[i]: position of this node's use of operand i in that operand's
   /// use list, so setOperand and erase never search a use list (a value with
@@ -339,6 +345,7 @@ public:
   /// buffer per quantized weight) does not rehash the name index as it goes.
   void reserveParameters(size_t count) {
     parameters_.reserve(parameters_.size() + count);
+    parameterData_.reserve(parameterData_.size() + count);
     parametersByName_.reserve(parametersByName_.size() + count);
   }
   llvm::ArrayRef<Value *> parameters() const { return parameters_; }
@@ -412,6 +419,8 @@ private:
   std::string name_;
   std::vector<Value *> inputs_;
   std::vector<Value *> parameters_;
+  /// parameterData_[i]: the contents of parameters_[i] (see Value::data).
+  std::vector<std::shared_ptr<const TensorData>> parameterData_;
   /// Keys are the parameters' graph-owned names.
   llvm::DenseMap<llvm::StringRef, Value *> parametersByName_;
   std::vector<Value *> outputs_;
@@ -429,5 +438,10 @@ private:
   /// Distinct provenance records, from allocator_.
   llvm::DenseSet<const Provenance *, ProvenanceInfo> provenances_;
 };
+
+inline const std::shared_ptr<const TensorData> &Value::data() const {
+  static const std::shared_ptr<const TensorData> kNoData;
+  return isParameter() ? graph_->parameterData_[index_] : kNoData;
+}
 
 } // namespace qfx

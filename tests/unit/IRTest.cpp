@@ -426,6 +426,29 @@ TEST(IRTest, Parameters) {
   EXPECT_TRUE(verify(graph).empty());
 }
 
+TEST(IRTest, ParameterDataFollowsItsParameter) {
+  // The graph keeps contents beside its parameter list: erasing others
+  // renumbers positions, and the contents must move with their parameter.
+  Graph graph;
+  std::vector<Value *> parameters;
+  for (int i = 0; i < 5; ++i) {
+    Value *p = graph.addParameter("p" + std::to_string(i), f32({1}));
+    p->setData(std::make_shared<TensorData>(DType::F32, std::vector<int64_t>{i + 1}));
+    parameters.push_back(p);
+  }
+  Value *input = graph.addInput("x", f32({1}));
+  EXPECT_EQ(input->data(), nullptr); // inputs and results have none
+  graph.eraseParameters({parameters[0], parameters[2]});
+  graph.eraseParameter(parameters[3]);
+  ASSERT_EQ(graph.parameters().size(), 2u);
+  EXPECT_EQ(parameters[1]->position(), 0u);
+  EXPECT_EQ(parameters[1]->data()->shape, std::vector<int64_t>{2});
+  EXPECT_EQ(parameters[4]->position(), 1u);
+  EXPECT_EQ(parameters[4]->data()->shape, std::vector<int64_t>{5});
+  Value *added = graph.addParameter("q", f32({1}));
+  EXPECT_EQ(added->data(), nullptr);
+}
+
 TEST(IRTest, SetOutputMovesTheOutputUse) {
   Chain c;
   c.graph.addOutput(c.relu->result());
