@@ -17,6 +17,7 @@
 #include "passes/PassManager.h"
 #include "passes/quant/QuantSupport.h"
 #include "passes/quant/WeightQuantizer.h"
+#include "runtime/interpreter/Calibration.h"
 #include "runtime/kernels/Kernels.h"
 
 #include <ATen/ATen.h>
@@ -679,35 +680,7 @@ llvm::Expected<size_t> Quantizer::calibrate(DataSource &data, size_t maxBatches,
   llvm::Expected<Mode> mode = calibrationMode();
   if (!mode)
     return mode.takeError();
-  size_t seen = 0;
-  while (maxBatches == 0 || seen < maxBatches) {
-    llvm::Expected<std::optional<Batch>> batch = data.next();
-    if (!batch)
-      return makeError("calibration batch " + llvm::Twine(seen) + ": " +
-                       llvm::toString(batch.takeError()));
-    if (!*batch)
-      break;
-    for (size_t i = 0; i < (*batch)->size(); ++i) {
-      const at::Tensor &input = (**batch)[i];
-      if (input.defined() && at::isFloatingType(input.scalar_type()) &&
-          !at::isfinite(input).all().item<bool>()) {
-        bool nan = at::isnan(input).any().item<bool>();
-        return makeError("calibration batch " + llvm::Twine(seen) + " (" + data.describe() +
-                         "), input " + llvm::Twine(i) + ", contains " + (nan ? "NaN" : "Inf") +
-                         "; clean the calibration data (observers cannot use non-finite values)");
-      }
-    }
-    llvm::Expected<std::vector<at::Tensor>> outputs = interpreter_->run(**batch);
-    if (!outputs)
-      return makeError("calibration batch " + llvm::Twine(seen) + " (" + data.describe() +
-                       "): " + llvm::toString(outputs.takeError()));
-    ++seen;
-    if (progress)
-      progress->update(seen);
-  }
-  if (progress)
-    progress->finish();
-  return seen;
+  return runCalibrationBatches(*interpreter_, data, maxBatches, progress);
 }
 
 llvm::Expected<size_t> writeObserverQParams(const Interpreter &interpreter, Graph &graph) {

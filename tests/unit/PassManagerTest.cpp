@@ -150,7 +150,7 @@ TEST(PassRegistryTest, UnknownPassMessageListsEveryRegisteredPass) {
   const PassRegistry &registry = builtinPassRegistry();
   EXPECT_EQ(registry.create("foo"), nullptr);
   EXPECT_EQ(registry.unknownPassMessage("foo"),
-            "unknown pass 'foo'; registered passes: annotate, canonicalize, cse, dce, "
+            "unknown pass 'foo'; registered passes: annotate, calibrate, canonicalize, cse, dce, "
             "dedup-fake-quant, fold-conv-bn, insert-fake-quant, lower-to-qdq, share-observers");
 }
 

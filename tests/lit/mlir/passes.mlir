@@ -17,7 +17,7 @@
 // RUN: test ! -e %t.out
 // RUN: not qfx-mlir-opt %s -pass-pipeline='builtin.module(func.func(qfx-quantize{config=w8 pipeline=dce}))' 2>&1 | FileCheck %s --check-prefix=BOTH
 
-// BAD-PIPELINE: error: in the qfx pipeline of 'qfx-quantize': unknown pass 'nonsense'; registered passes: annotate, canonicalize, cse, dce,
+// BAD-PIPELINE: error: in the qfx pipeline of 'qfx-quantize': unknown pass 'nonsense'; registered passes: annotate, calibrate, canonicalize, cse, dce,
 // BOTH: error: invalid options of 'qfx-quantize': give either 'pipeline' or 'config' (the config of the default pipeline's annotate)
 
 // canonicalize drops tosa.identity, cse merges the two sigmoids, dce drops the
