@@ -13,6 +13,7 @@
 //===----------------------------------------------------------------------===//
 #include "runtime/interpreter/Interpreter.h"
 
+#include "runtime/interpreter/ConvChoice.h"
 #include "runtime/interpreter/Kernel.h"
 
 #include "passes/quant/QuantSupport.h"
@@ -1838,7 +1839,12 @@ llvm::Expected<std::unique_ptr<Kernel>> createDispatchKernel(KernelBuildContext 
   std::vector<unsigned> results;
   for (unsigned i = 0; i < node.numResults(); ++i)
     results.push_back(context.resultSlot(i));
-  return std::make_unique<DispatchKernel>(best->getOperation(), std::move(bestPlan.bindings),
+  torch::jit::Operation operation = best->getOperation();
+  // LibTorch's own kernel choice is wrong for pointwise convs on one thread
+  // with Debian's BLAS (ConvChoice.h).
+  if (name == "aten::conv2d" && best->schema().overload_name().empty())
+    operation = choosePointwiseConvKernel(std::move(operation));
+  return std::make_unique<DispatchKernel>(std::move(operation), std::move(bestPlan.bindings),
                                           std::move(bestPlan.constants),
                                           std::move(bestPlan.tensorLists), std::move(results));
 }
