@@ -13,7 +13,8 @@
 // the same call takes with two threads; everything else (other shapes,
 // groups, strides, autograd, non-float, other devices, oneDNN disabled by
 // the user) runs the operator as registered. The two kernels agree to float
-// rounding (different summation order), not bit for bit.
+// rounding (different summation order), not bit for bit, so the interpreter
+// applies it only when asked (InterpreterOptions::pointwiseConvOnOneDnn).
 //
 //===----------------------------------------------------------------------===//
 #pragma once

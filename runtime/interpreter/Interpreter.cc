@@ -1751,7 +1751,8 @@ std::variant<CandidatePlan, std::string> bindSchema(const c10::FunctionSchema &s
   return plan;
 }
 
-llvm::Expected<std::unique_ptr<Kernel>> createDispatchKernel(KernelBuildContext &context) {
+llvm::Expected<std::unique_ptr<Kernel>> createDispatchKernel(KernelBuildContext &context,
+                                                             bool pointwiseConvOnOneDnn) {
   const Node &node = context.node();
   llvm::StringRef name = node.opName();
   // `aten::add.Tensor` names one overload.
@@ -1841,8 +1842,9 @@ llvm::Expected<std::unique_ptr<Kernel>> createDispatchKernel(KernelBuildContext 
     results.push_back(context.resultSlot(i));
   torch::jit::Operation operation = best->getOperation();
   // LibTorch's own kernel choice is wrong for pointwise convs on one thread
-  // with Debian's BLAS (ConvChoice.h).
-  if (name == "aten::conv2d" && best->schema().overload_name().empty())
+  // with Debian's BLAS (ConvChoice.h); opt-in, as it gives up bit-identity
+  // with TorchScript.
+  if (pointwiseConvOnOneDnn && name == "aten::conv2d" && best->schema().overload_name().empty())
     operation = choosePointwiseConvKernel(std::move(operation));
   return std::make_unique<DispatchKernel>(std::move(operation), std::move(bestPlan.bindings),
                                           std::move(bestPlan.constants),
@@ -2184,7 +2186,7 @@ llvm::Error Interpreter::Impl::compile(Interpreter &self) {
     } else if (KernelFactory builtin = builtinFactory(*node)) {
       kernel = builtin(context);
     } else if (node->opName().contains("::")) {
-      kernel = createDispatchKernel(context);
+      kernel = createDispatchKernel(context, options_.pointwiseConvOnOneDnn);
     } else {
       kernel = makeError(
           "no kernel for op '" + node->opName() +

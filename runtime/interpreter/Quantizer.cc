@@ -507,6 +507,8 @@ llvm::Error Quantizer::runPass(llvm::StringRef name,
 llvm::Error Quantizer::buildInterpreter() {
   InterpreterOptions options;
   options.copyParameters = options_.qat;
+  // Calibration is many forwards: the fast pointwise convs (Interpreter.h).
+  options.pointwiseConvOnOneDnn = true;
   options.warningHandler = [this](const std::string &message) { warn(message); };
   llvm::Expected<std::unique_ptr<Interpreter>> interpreter =
       Interpreter::create(*graph_, std::move(options));
