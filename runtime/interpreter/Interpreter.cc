@@ -149,19 +149,21 @@ llvm::Expected<at::Tensor> tensorFromData(std::shared_ptr<const TensorData> data
     numel *= dim;
   }
   size_t elementSize = c10::elementSize(*dtype);
-  if (data->bytes().size() != static_cast<size_t>(numel) * elementSize)
+  // view(): a quantizer-written buffer is read in place, not copied.
+  llvm::ArrayRef<uint8_t> contents = data->view();
+  if (contents.size() != static_cast<size_t>(numel) * elementSize)
     return makeError("tensor data of shape " + shapeString(data->shape) + " and dtype " +
                      dtypeName(data->dtype) + " needs " +
                      std::to_string(static_cast<size_t>(numel) * elementSize) + " bytes, found " +
-                     std::to_string(data->bytes().size()));
+                     std::to_string(contents.size()));
   auto options = at::TensorOptions().dtype(*dtype);
   if (numel == 0)
     return at::empty(data->shape, options);
-  void *bytes = const_cast<uint8_t *>(data->bytes().data());
+  void *bytes = const_cast<uint8_t *>(contents.data());
   bool aligned = reinterpret_cast<uintptr_t>(bytes) % elementSize == 0;
   if (copy || !aligned) {
     at::Tensor tensor = at::empty(data->shape, options);
-    std::memcpy(tensor.data_ptr(), bytes, data->bytes().size());
+    std::memcpy(tensor.data_ptr(), bytes, contents.size());
     return tensor;
   }
   // The deleter owns a reference: the bytes live as long as the tensor.
@@ -2277,7 +2279,7 @@ llvm::Error Interpreter::Impl::loadParameters(bool copyAll) {
     if (!tensor)
       return makeError("parameter '%" + value->name() + "': " + llvm::toString(tensor.takeError()));
     // tensorFromData copies misaligned data even when asked for a view.
-    parameter.owned = copy || tensor->data_ptr() != value->data()->bytes().data();
+    parameter.owned = copy || tensor->data_ptr() != value->data()->view().data();
     parameter.loadedVersion = tensor->_version();
     frame_[parameter.slot] = std::move(*tensor);
   }
