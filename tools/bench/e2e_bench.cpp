@@ -204,6 +204,10 @@ int main(int argc, char **argv) {
     if (round == 0)
       quantized = std::move(lowered);
   }
+  // For profiling export alone (perf record ...): the first round's graph.
+  if (const char *loops = std::getenv("QFX_BENCH_EXPORT_LOOPS"))
+    for (int i = 0, e = std::atoi(loops); i < e; ++i)
+      check(exportTorchScriptModule(*quantized), "export");
   double prepareSeconds = median(prepareRuns), initForwardSeconds = median(initForwardRuns);
   double finalizeSeconds = median(finalizeRuns), exportSeconds = median(exportRuns);
 
