@@ -22,8 +22,36 @@ std::shared_ptr<TensorData> TensorData::scaled(std::shared_ptr<const TensorData>
   return data;
 }
 
+TensorData TensorData::writtenBy(DType dtype, std::vector<int64_t> shape, size_t size,
+                                 llvm::function_ref<void(uint8_t *)> fill) {
+  auto written = std::make_shared<Written>();
+  // new[] of a trivial type default-initializes: no pass over the bytes.
+  written->data.reset(new uint8_t[size]);
+  written->size = size;
+  fill(written->data.get());
+  TensorData data(dtype, std::move(shape));
+  data.written_ = std::move(written);
+  return data;
+}
+
 size_t TensorData::byteSize() const {
-  return deferred_ ? deferred_->scaled.source->byteSize() : bytes_.size();
+  if (deferred_)
+    return deferred_->scaled.source->byteSize();
+  return written_ ? written_->size : bytes_.size();
+}
+
+llvm::ArrayRef<uint8_t> TensorData::view() const {
+  if (written_)
+    return llvm::ArrayRef<uint8_t>(written_->data.get(), written_->size);
+  return bytes();
+}
+
+const std::vector<uint8_t> &TensorData::writtenVector() const {
+  Written &written = *written_;
+  std::call_once(written.once, [&written] {
+    written.copy.assign(written.data.get(), written.data.get() + written.size);
+  });
+  return written.copy;
 }
 
 bool TensorData::needsMaterializing() const {
@@ -68,6 +96,11 @@ std::vector<uint8_t> &TensorData::mutableBytes() {
   if (deferred_) {
     bytes_ = materialized();
     deferred_.reset();
+  }
+  if (written_) {
+    // Copies share the buffer: this one writes its own bytes.
+    bytes_.assign(written_->data.get(), written_->data.get() + written_->size);
+    written_.reset();
   }
   return bytes_;
 }

@@ -18,10 +18,23 @@
 // folded weight held) and keeps it. There is no way to read empty bytes of a
 // scaled tensor by mistake: the stored bytes are private.
 //
+// A third form holds bytes a producer wrote whole (writtenBy): an owned
+// buffer that is never zero-filled, where std::vector::resize would write
+// every byte once before the producer writes it again -- for the weight
+// quantizer's codes (25 MB on resnet50) a second pass over fresh memory, as
+// long as the quantize loop itself. The buffer is handed out only after the
+// producer returned, so no reader sees a byte it did not write. Readers that
+// need a std::vector (bytes()) get a copy made once, like the scaled form;
+// the ones on hot paths (the interpreter's and export's tensors, which share
+// the bytes) read view(), which never copies.
+//
 //===----------------------------------------------------------------------===//
 #pragma once
 
 #include "ir/Type.h"
+
+#include "llvm/ADT/ArrayRef.h"
+#include "llvm/ADT/STLFunctionalExtras.h"
 
 #include <atomic>
 #include <cstdint>
@@ -57,13 +70,25 @@ public:
   static std::shared_ptr<TensorData> scaled(std::shared_ptr<const TensorData> source, int64_t axis,
                                             std::vector<float> factors);
 
+  /// A tensor of `size` bytes that `fill` writes, every one of them: the
+  /// buffer is not zero-filled first and nothing else can read it before
+  /// `fill` returns. An exception from `fill` propagates (the buffer is
+  /// freed).
+  static TensorData writtenBy(DType dtype, std::vector<int64_t> shape, size_t size,
+                              llvm::function_ref<void(uint8_t *)> fill);
+
   /// The contents. A scaled tensor computes them on first use (once, even
-  /// with concurrent readers) and keeps them.
-  const std::vector<uint8_t> &bytes() const { return deferred_ ? materialized() : bytes_; }
-  /// The stored bytes, to write. A scaled tensor becomes a plain one holding
-  /// its computed contents first.
+  /// with concurrent readers) and keeps them; a writtenBy tensor copies its
+  /// buffer into a vector once (use view() to read it in place).
+  const std::vector<uint8_t> &bytes() const {
+    return deferred_ ? materialized() : written_ ? writtenVector() : bytes_;
+  }
+  /// The contents without a copy: a writtenBy buffer in place, else bytes().
+  llvm::ArrayRef<uint8_t> view() const;
+  /// The stored bytes, to write. A scaled or writtenBy tensor becomes a
+  /// plain one holding its contents first.
   std::vector<uint8_t> &mutableBytes();
-  /// bytes().size() without computing anything.
+  /// bytes().size() without computing or copying anything.
   size_t byteSize() const;
 
   /// out[i] = in[i] * factor for i < n: the product every reader of the
@@ -99,10 +124,19 @@ private:
     std::vector<uint8_t> bytes;
   };
   const std::vector<uint8_t> &materialized() const;
+  /// A writtenBy buffer: immutable once made, shared by copies.
+  struct Written {
+    std::unique_ptr<uint8_t[]> data;
+    size_t size = 0;
+    std::once_flag once;
+    std::vector<uint8_t> copy; // for bytes()
+  };
+  const std::vector<uint8_t> &writtenVector() const;
 
   std::vector<uint8_t> bytes_;
   // Shared by copies, so a copy never computes the product twice.
   std::shared_ptr<Deferred> deferred_;
+  std::shared_ptr<Written> written_;
 };
 
 } // namespace qfx

@@ -660,10 +660,16 @@ llvm::Expected<QuantizeJobResult> runQuantizeJob(const QuantizeJobOptions &optio
   // 5. Evaluate: quantized against float on the calibration batches.
   start = Clock::now();
   {
-    llvm::Expected<std::unique_ptr<Interpreter>> floatRun = Interpreter::create(*reference);
+    // The kernels the Quantizer's forwards ran (Interpreter.h): fast on one
+    // thread, and the same rounding on both sides of the comparison.
+    InterpreterOptions evaluation;
+    evaluation.pointwiseConvOnOneDnn = true;
+    llvm::Expected<std::unique_ptr<Interpreter>> floatRun =
+        Interpreter::create(*reference, evaluation);
     if (!floatRun)
       return floatRun.takeError();
-    llvm::Expected<std::unique_ptr<Interpreter>> quantRun = Interpreter::create(*quantized);
+    llvm::Expected<std::unique_ptr<Interpreter>> quantRun =
+        Interpreter::create(*quantized, evaluation);
     if (!quantRun)
       return makeError("the quantized graph cannot run: " + llvm::toString(quantRun.takeError()));
     LayerPairs layers = matchLayers(*quantized, *reference);

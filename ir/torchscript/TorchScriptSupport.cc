@@ -206,10 +206,9 @@ llvm::Expected<c10::ScalarType> checkedScalarType(const TensorData &data, llvm::
     elements *= dim;
   }
   bytes = elements * static_cast<int64_t>(c10::elementSize(*scalar));
-  if (static_cast<uint64_t>(bytes) != data.bytes().size())
-    return makeError(what + " holds " + llvm::Twine(data.bytes().size()) +
-                     " bytes but its shape and " + dtypeName(data.dtype) + " dtype need " +
-                     llvm::Twine(bytes));
+  if (static_cast<uint64_t>(bytes) != data.byteSize())
+    return makeError(what + " holds " + llvm::Twine(data.byteSize()) + " bytes but its shape and " +
+                     dtypeName(data.dtype) + " dtype need " + llvm::Twine(bytes));
   return *scalar;
 }
 } // namespace
@@ -221,7 +220,7 @@ llvm::Expected<at::Tensor> toTensor(const TensorData &data, llvm::StringRef what
     return scalar.takeError();
   at::Tensor tensor = at::empty(data.shape, at::TensorOptions().dtype(*scalar));
   if (bytes)
-    std::memcpy(tensor.data_ptr(), data.bytes().data(), bytes);
+    std::memcpy(tensor.data_ptr(), data.view().data(), bytes);
   return tensor;
 }
 
@@ -231,7 +230,8 @@ llvm::Expected<at::Tensor> shareTensor(std::shared_ptr<const TensorData> data,
   llvm::Expected<c10::ScalarType> scalar = checkedScalarType(*data, what, bytes);
   if (!scalar)
     return scalar.takeError();
-  void *begin = const_cast<uint8_t *>(data->bytes().data());
+  // view(): the weight quantizer's codes are shared in place, not copied.
+  void *begin = const_cast<uint8_t *>(data->view().data());
   if (bytes == 0 || reinterpret_cast<uintptr_t>(begin) % c10::elementSize(*scalar) != 0)
     return toTensor(*data, what);
   // The deleter owns a reference: the bytes live as long as the tensor.

@@ -150,11 +150,18 @@ static llvm::Error readNumbers(const Attribute &value, llvm::StringRef key,
   }
   if (!value.isList())
     return makeError("qparams." + key + " must be a list of numbers, found " + value.str());
-  for (const Attribute &element : value.getList()) {
-    std::optional<double> number = element.asNumber();
-    if (!number)
+  // Per-channel qparams are tens of thousands of numbers per model, read at
+  // every lowering and export: the kind checks inline (asNumber is a call
+  // returning an optional), one allocation.
+  const AttributeList &list = value.getList();
+  out.reserve(out.size() + list.size());
+  for (const Attribute &element : list) {
+    if (element.isFloat())
+      out.push_back(element.getFloat());
+    else if (element.isInt())
+      out.push_back(static_cast<double>(element.getInt()));
+    else
       return makeError("qparams." + key + " must be a list of numbers, found " + value.str());
-    out.push_back(*number);
   }
   return llvm::Error::success();
 }
@@ -179,6 +186,7 @@ llvm::Expected<QParamValues> parseQParams(const Attribute &attribute) {
       std::vector<double> numbers;
       if (llvm::Error error = readNumbers(value, "zero_point", numbers))
         return std::move(error);
+      result.zeroPoint.reserve(numbers.size());
       for (double number : numbers) {
         if (number != std::trunc(number) || std::abs(number) > 9.0e15)
           return makeError("qparams.zero_point must hold integers, found " + value.str());

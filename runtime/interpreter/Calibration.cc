@@ -79,7 +79,12 @@ public:
     }
     // The interpreter runs this graph (not a copy), so the fake-quants it
     // reports are the graph's own nodes.
-    llvm::Expected<std::unique_ptr<Interpreter>> interpreter = Interpreter::create(graph);
+    // The Quantizer's forwards (qfx-quantize) run 1x1 convs on oneDNN; so
+    // does this one, so that the pass and the tool calibrate alike.
+    InterpreterOptions options;
+    options.pointwiseConvOnOneDnn = true;
+    llvm::Expected<std::unique_ptr<Interpreter>> interpreter =
+        Interpreter::create(graph, std::move(options));
     if (!interpreter)
       return interpreter.takeError();
     (*interpreter)->setObserversEnabled(true);

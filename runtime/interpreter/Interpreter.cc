@@ -13,6 +13,7 @@
 //===----------------------------------------------------------------------===//
 #include "runtime/interpreter/Interpreter.h"
 
+#include "runtime/interpreter/ConvChoice.h"
 #include "runtime/interpreter/Kernel.h"
 
 #include "passes/quant/QuantSupport.h"
@@ -148,19 +149,21 @@ llvm::Expected<at::Tensor> tensorFromData(std::shared_ptr<const TensorData> data
     numel *= dim;
   }
   size_t elementSize = c10::elementSize(*dtype);
-  if (data->bytes().size() != static_cast<size_t>(numel) * elementSize)
+  // view(): a quantizer-written buffer is read in place, not copied.
+  llvm::ArrayRef<uint8_t> contents = data->view();
+  if (contents.size() != static_cast<size_t>(numel) * elementSize)
     return makeError("tensor data of shape " + shapeString(data->shape) + " and dtype " +
                      dtypeName(data->dtype) + " needs " +
                      std::to_string(static_cast<size_t>(numel) * elementSize) + " bytes, found " +
-                     std::to_string(data->bytes().size()));
+                     std::to_string(contents.size()));
   auto options = at::TensorOptions().dtype(*dtype);
   if (numel == 0)
     return at::empty(data->shape, options);
-  void *bytes = const_cast<uint8_t *>(data->bytes().data());
+  void *bytes = const_cast<uint8_t *>(contents.data());
   bool aligned = reinterpret_cast<uintptr_t>(bytes) % elementSize == 0;
   if (copy || !aligned) {
     at::Tensor tensor = at::empty(data->shape, options);
-    std::memcpy(tensor.data_ptr(), bytes, data->bytes().size());
+    std::memcpy(tensor.data_ptr(), bytes, contents.size());
     return tensor;
   }
   // The deleter owns a reference: the bytes live as long as the tensor.
@@ -1750,7 +1753,8 @@ std::variant<CandidatePlan, std::string> bindSchema(const c10::FunctionSchema &s
   return plan;
 }
 
-llvm::Expected<std::unique_ptr<Kernel>> createDispatchKernel(KernelBuildContext &context) {
+llvm::Expected<std::unique_ptr<Kernel>> createDispatchKernel(KernelBuildContext &context,
+                                                             bool pointwiseConvOnOneDnn) {
   const Node &node = context.node();
   llvm::StringRef name = node.opName();
   // `aten::add.Tensor` names one overload.
@@ -1838,7 +1842,13 @@ llvm::Expected<std::unique_ptr<Kernel>> createDispatchKernel(KernelBuildContext 
   std::vector<unsigned> results;
   for (unsigned i = 0; i < node.numResults(); ++i)
     results.push_back(context.resultSlot(i));
-  return std::make_unique<DispatchKernel>(best->getOperation(), std::move(bestPlan.bindings),
+  torch::jit::Operation operation = best->getOperation();
+  // LibTorch's own kernel choice is wrong for pointwise convs on one thread
+  // with Debian's BLAS (ConvChoice.h); opt-in, as it gives up bit-identity
+  // with TorchScript.
+  if (pointwiseConvOnOneDnn && name == "aten::conv2d" && best->schema().overload_name().empty())
+    operation = choosePointwiseConvKernel(std::move(operation));
+  return std::make_unique<DispatchKernel>(std::move(operation), std::move(bestPlan.bindings),
                                           std::move(bestPlan.constants),
                                           std::move(bestPlan.tensorLists), std::move(results));
 }
@@ -2178,7 +2188,7 @@ llvm::Error Interpreter::Impl::compile(Interpreter &self) {
     } else if (KernelFactory builtin = builtinFactory(*node)) {
       kernel = builtin(context);
     } else if (node->opName().contains("::")) {
-      kernel = createDispatchKernel(context);
+      kernel = createDispatchKernel(context, options_.pointwiseConvOnOneDnn);
     } else {
       kernel = makeError(
           "no kernel for op '" + node->opName() +
@@ -2269,7 +2279,7 @@ llvm::Error Interpreter::Impl::loadParameters(bool copyAll) {
     if (!tensor)
       return makeError("parameter '%" + value->name() + "': " + llvm::toString(tensor.takeError()));
     // tensorFromData copies misaligned data even when asked for a view.
-    parameter.owned = copy || tensor->data_ptr() != value->data()->bytes().data();
+    parameter.owned = copy || tensor->data_ptr() != value->data()->view().data();
     parameter.loadedVersion = tensor->_version();
     frame_[parameter.slot] = std::move(*tensor);
   }

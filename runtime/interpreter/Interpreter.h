@@ -187,6 +187,13 @@ struct InterpreterOptions {
   /// which are copied anyway. Training needs copies (weights get gradients,
   /// batch norm updates its running statistics).
   bool copyParameters = false;
+  /// Run aten::conv2d's pointwise convs (1x1, unstrided, groups 1, batch
+  /// < 16) on one intra-op thread with oneDNN, where LibTorch 1.13 picks
+  /// im2col + BLAS sgemm: with Debian's reference BLAS that is 4-15x slower
+  /// (ConvChoice.h). Outputs then agree with TorchScript's to float rounding
+  /// instead of bit for bit, hence opt-in; the Quantizer's forwards use it,
+  /// and so should float references compared with them.
+  bool pointwiseConvOnOneDnn = false;
   /// Receives warnings (a fake-quant disabled by a block-size mismatch, ...).
   /// Default: printed to stderr as `qfx: warning: ...`.
   std::function<void(const std::string &)> warningHandler;

@@ -175,15 +175,14 @@ public:
         return tensorToData(qfx::quantize(input, params), *codeType);
       // The codes are written straight into the data the graph keeps (and
       // export shares with the module): no intermediate tensor to copy.
-      TensorData data;
-      data.dtype = *codeType;
-      data.shape.assign(input.sizes().begin(), input.sizes().end());
-      std::vector<uint8_t> &bytes = data.mutableBytes();
-      bytes.resize(input.numel() * c10::elementSize(*codeScalar));
-      qfx::quantizeOut(
-          input, params,
-          at::from_blob(bytes.data(), input.sizes(), at::TensorOptions().dtype(*codeScalar)));
-      return data;
+      // writtenBy: quantizeOut writes every code, no zero-fill before it.
+      return TensorData::writtenBy(
+          *codeType, std::vector<int64_t>(input.sizes().begin(), input.sizes().end()),
+          input.numel() * c10::elementSize(*codeScalar), [&](uint8_t *out) {
+            qfx::quantizeOut(
+                input, params,
+                at::from_blob(out, input.sizes(), at::TensorOptions().dtype(*codeScalar)));
+          });
     } catch (const c10::Error &error) {
       return makeError(error.what_without_backtrace());
     }
@@ -396,50 +395,47 @@ private:
     chunkRows = std::min(shape[0], (chunkRows + rowBlock - 1) / rowBlock * rowBlock);
     const int64_t numChunks = (shape[0] + chunkRows - 1) / chunkRows;
 
-    TensorData data;
-    data.dtype = codeType;
-    data.shape = shape;
-    std::vector<uint8_t> &codes = data.mutableBytes();
     const size_t codeSize = c10::elementSize(codeScalar);
-    codes.resize(static_cast<size_t>(numel) * codeSize);
     const float *w = reinterpret_cast<const float *>(source.bytes().data());
     const float *factors = form->factors.data();
-    uint8_t *out = codes.data();
-    if (quantizeScaledRuns(*form, spec, values, qparamShape, codeSize, out))
-      return std::move(data);
-    QuantKernelParams base = kernelParamsFor(spec, qparams);
-    at::parallel_for(0, numChunks, 1, [&](int64_t begin, int64_t end) {
-      // One scratch buffer per thread for the process: a fresh one per
-      // weight would be a fresh mapping (beyond malloc's mmap threshold),
-      // zero-filled and page-faulted every time.
-      thread_local std::vector<float> scratch;
-      if (scratch.size() < static_cast<size_t>(chunkRows * rowElements))
-        scratch.resize(static_cast<size_t>(chunkRows * rowElements));
-      for (int64_t chunk = begin; chunk < end; ++chunk) {
-        const int64_t row0 = chunk * chunkRows, rows = std::min(chunkRows, shape[0] - row0);
-        const int64_t first = row0 * rowElements, count = rows * rowElements;
-        // Runs of `inner` elements share a factor; chunks start on a run.
-        for (int64_t run = first / inner; run < (first + count) / inner; ++run) {
-          TensorData::multiplyRun(w + run * inner, factors[run % channels],
-                                  scratch.data() + (run * inner - first), inner);
-        }
-        std::vector<int64_t> chunkShape(shape);
-        chunkShape[0] = rows;
-        QuantKernelParams params = base;
-        if (sliceQParams) {
-          int64_t from = row0 / rowBlock, to = (row0 + rows) / rowBlock;
-          params.scale = base.scale.slice(0, from, to);
-          if (base.zeroPoint.defined())
-            params.zeroPoint = base.zeroPoint.slice(0, from, to);
-          if (base.minVal.defined())
-            params.minVal = base.minVal.slice(0, from, to);
-        }
-        qfx::quantizeOut(at::from_blob(scratch.data(), chunkShape, at::kFloat), params,
-                         at::from_blob(out + first * codeSize, chunkShape,
-                                       at::TensorOptions().dtype(codeScalar)));
-      }
-    });
-    return std::move(data);
+    // Both paths below write every code: writtenBy skips the zero-fill.
+    return TensorData::writtenBy(
+        codeType, shape, static_cast<size_t>(numel) * codeSize, [&](uint8_t *out) {
+          if (quantizeScaledRuns(*form, spec, values, qparamShape, codeSize, out))
+            return;
+          QuantKernelParams base = kernelParamsFor(spec, qparams);
+          at::parallel_for(0, numChunks, 1, [&](int64_t begin, int64_t end) {
+            // One scratch buffer per thread for the process: a fresh one per
+            // weight would be a fresh mapping (beyond malloc's mmap threshold),
+            // zero-filled and page-faulted every time.
+            thread_local std::vector<float> scratch;
+            if (scratch.size() < static_cast<size_t>(chunkRows * rowElements))
+              scratch.resize(static_cast<size_t>(chunkRows * rowElements));
+            for (int64_t chunk = begin; chunk < end; ++chunk) {
+              const int64_t row0 = chunk * chunkRows, rows = std::min(chunkRows, shape[0] - row0);
+              const int64_t first = row0 * rowElements, count = rows * rowElements;
+              // Runs of `inner` elements share a factor; chunks start on a run.
+              for (int64_t run = first / inner; run < (first + count) / inner; ++run) {
+                TensorData::multiplyRun(w + run * inner, factors[run % channels],
+                                        scratch.data() + (run * inner - first), inner);
+              }
+              std::vector<int64_t> chunkShape(shape);
+              chunkShape[0] = rows;
+              QuantKernelParams params = base;
+              if (sliceQParams) {
+                int64_t from = row0 / rowBlock, to = (row0 + rows) / rowBlock;
+                params.scale = base.scale.slice(0, from, to);
+                if (base.zeroPoint.defined())
+                  params.zeroPoint = base.zeroPoint.slice(0, from, to);
+                if (base.minVal.defined())
+                  params.minVal = base.minVal.slice(0, from, to);
+              }
+              qfx::quantizeOut(at::from_blob(scratch.data(), chunkShape, at::kFloat), params,
+                               at::from_blob(out + first * codeSize, chunkShape,
+                                             at::TensorOptions().dtype(codeScalar)));
+            }
+          });
+        });
   }
 };
 
@@ -508,6 +504,8 @@ llvm::Error Quantizer::runPass(llvm::StringRef name,
 llvm::Error Quantizer::buildInterpreter() {
   InterpreterOptions options;
   options.copyParameters = options_.qat;
+  // Calibration is many forwards: the fast pointwise convs (Interpreter.h).
+  options.pointwiseConvOnOneDnn = true;
   options.warningHandler = [this](const std::string &message) { warn(message); };
   llvm::Expected<std::unique_ptr<Interpreter>> interpreter =
       Interpreter::create(*graph_, std::move(options));

@@ -138,7 +138,12 @@ int main(int argc, char **argv) {
   // The float yardstick: the graph calibration runs, without observers.
   std::unique_ptr<Graph> folded = copyGraph(*graph);
   runPipeline(*folded, "fold-conv-bn");
-  std::unique_ptr<Interpreter> floatRun = check(Interpreter::create(*folded), "float interpreter");
+  // With the Quantizer's kernel choice (Interpreter.h): a yardstick for the
+  // observers, not for the kernels.
+  InterpreterOptions floatOptions;
+  floatOptions.pointwiseConvOnOneDnn = true;
+  std::unique_ptr<Interpreter> floatRun =
+      check(Interpreter::create(*folded, floatOptions), "float interpreter");
 
   // Prepare + convert are repeated on fresh copies of the imported graph
   // (medians: the machine is shared); calibration is timed in the first
@@ -199,11 +204,15 @@ int main(int argc, char **argv) {
     if (round == 0)
       quantized = std::move(lowered);
   }
+  // For profiling export alone (perf record ...): the first round's graph.
+  if (const char *loops = std::getenv("QFX_BENCH_EXPORT_LOOPS"))
+    for (int i = 0, e = std::atoi(loops); i < e; ++i)
+      check(exportTorchScriptModule(*quantized), "export");
   double prepareSeconds = median(prepareRuns), initForwardSeconds = median(initForwardRuns);
   double finalizeSeconds = median(finalizeRuns), exportSeconds = median(exportRuns);
 
   std::unique_ptr<Interpreter> quantRun =
-      check(Interpreter::create(*quantized), "quantized interpreter");
+      check(Interpreter::create(*quantized, floatOptions), "quantized interpreter");
   double signal = 0, noise = 0;
   for (const Batch &batch : batches) {
     at::Tensor expected = check(floatRun->run(batch), "float forward")[0].to(at::kDouble);
