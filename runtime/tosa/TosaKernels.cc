@@ -2,8 +2,9 @@
 //
 // One Kernel class per op family. Factories run once per node when the
 // interpreter is built: they check the arity, read the attributes (pad,
-// stride, dilation, kernel, shift, axis, new_shape, clamp bounds) and the
-// constant operands (transpose perms), and decide the ATen call (native
+// stride, dilation, kernel, shift, axis, new_shape, clamp bounds, slice
+// boxes) and the constant operands (transpose perms, pad amounts and value),
+// and decide the ATen call (native
 // symmetric padding or an explicit pad, pooling divisors). run() only
 // permutes activations between TOSA's NHWC and ATen's NCHW (views; ATen's
 // channels-last kernels make the way back a free view too) and calls ATen.
@@ -438,6 +439,12 @@ at::Tensor rsqrt(const at::Tensor &x) { return at::rsqrt(x); }
 at::Tensor exp(const at::Tensor &x) { return at::exp(x); }
 at::Tensor tanh(const at::Tensor &x) { return at::tanh(x); }
 at::Tensor sigmoid(const at::Tensor &x) { return at::sigmoid(x); }
+at::Tensor reciprocal(const at::Tensor &x) { return at::reciprocal(x); }
+at::Tensor negate(const at::Tensor &x) { return at::neg(x); }
+at::Tensor absolute(const at::Tensor &x) { return at::abs(x); }
+at::Tensor logarithm(const at::Tensor &x) { return at::log(x); }
+at::Tensor maximumTensors(const at::Tensor &a, const at::Tensor &b) { return at::maximum(a, b); }
+at::Tensor minimumTensors(const at::Tensor &a, const at::Tensor &b) { return at::minimum(a, b); }
 
 /// tosa.mul: a product; on int32 with shift > 0 the TOSA rounding right
 /// shift (product + 2^(shift-1)) >> shift, computed in 64 bits.
@@ -561,6 +568,115 @@ llvm::Expected<std::unique_ptr<Kernel>> makeConcat(KernelBuildContext &context) 
   });
 }
 
+/// reduce_sum / reduce_max / reduce_min / reduce_prod along `axis`, keeping
+/// it as a dimension of 1 (TOSA's reductions keep the rank); softmax and
+/// layer norm arrive from TOSA as these plus elementwise ops.
+enum class Reduction { Sum, Max, Min, Prod };
+
+Factory reduction(Reduction kind) {
+  return [kind](KernelBuildContext &context) -> llvm::Expected<std::unique_ptr<Kernel>> {
+    const Node &node = context.node();
+    if (llvm::Error error = checkOperands(node, 1, 1))
+      return std::move(error);
+    llvm::Expected<int64_t> axis = intAttr(node, "axis");
+    if (!axis)
+      return axis.takeError();
+    const Type &type = node.operand(0)->type();
+    if (type.hasRank() && (*axis < 0 || *axis >= type.rank()))
+      return makeError("the axis of '" + node.opName() + "' is " + llvm::Twine(*axis) +
+                       ", outside the " + llvm::Twine(type.rank()) + " dims of its input");
+    return functionKernel(context, [kind, axis = *axis](llvm::ArrayRef<at::Tensor> x) {
+      switch (kind) {
+      case Reduction::Sum:
+        return at::sum(x[0], {axis}, /*keepdim=*/true);
+      case Reduction::Max:
+        return at::amax(x[0], {axis}, /*keepdim=*/true);
+      case Reduction::Min:
+        return at::amin(x[0], {axis}, /*keepdim=*/true);
+      case Reduction::Prod:
+        return at::prod(x[0], axis, /*keepdim=*/true);
+      }
+      return at::Tensor();
+    });
+  };
+}
+
+/// tosa.pad(input, padding[, pad_const]): `padding` is a constant [rank, 2]
+/// of (before, after) per dim, in dim order; ATen's constant_pad_nd wants
+/// them last dim first. The pad value (0 by default) is a constant too, read
+/// once here.
+llvm::Expected<std::unique_ptr<Kernel>> makePad(KernelBuildContext &context) {
+  const Node &node = context.node();
+  if (llvm::Error error = checkOperands(node, 2, 3))
+    return std::move(error);
+  llvm::Expected<std::vector<int64_t>> padding = constantInts(node, 1, "padding");
+  if (!padding)
+    return padding.takeError();
+  const Type &type = node.operand(0)->type();
+  if (padding->size() % 2 || (type.hasRank() && padding->size() != 2 * size_t(type.rank())))
+    return makeError("the padding of '" + node.opName() +
+                     "' must hold (before, after) for each of " +
+                     (type.hasRank() ? llvm::Twine(type.rank()) : llvm::Twine("its")) +
+                     " dims, found " + llvm::Twine(padding->size()) + " values");
+  if (llvm::Error error = checkNonNegative(node, "padding", *padding, 0))
+    return std::move(error);
+  std::vector<int64_t> atenPad;
+  for (size_t dim = padding->size() / 2; dim-- > 0;) {
+    atenPad.push_back((*padding)[2 * dim]);
+    atenPad.push_back((*padding)[2 * dim + 1]);
+  }
+  double value = 0;
+  if (node.numOperands() == 3) {
+    const Value *padConst = node.operand(2);
+    if (!padConst->isParameter() || !padConst->data())
+      return makeError("the pad_const of '" + node.opName() +
+                       "' (operand 2) must be a constant (tosa.const), not a computed value");
+    llvm::Expected<at::Tensor> tensor = tensorFromData(padConst->data(), /*copy=*/true);
+    if (!tensor)
+      return tensor.takeError();
+    if (tensor->numel() != 1)
+      return makeError("the pad_const of '" + node.opName() + "' must be one value, found " +
+                       llvm::Twine(tensor->numel()));
+    value = tensor->to(at::kDouble).item<double>();
+  }
+  std::vector<unsigned> operands = {context.operandSlot(0)};
+  return std::make_unique<FunctionKernel>(
+      std::move(operands), context.resultSlot(0),
+      [atenPad = std::move(atenPad), value](llvm::ArrayRef<at::Tensor> x) {
+        return at::constant_pad_nd(x[0], atenPad, value);
+      });
+}
+
+/// tosa.slice {start, size}: a box of the input, per dim [start, start + size).
+llvm::Expected<std::unique_ptr<Kernel>> makeSlice(KernelBuildContext &context) {
+  const Node &node = context.node();
+  if (llvm::Error error = checkOperands(node, 1, 1))
+    return std::move(error);
+  const Type &type = node.operand(0)->type();
+  if (!type.hasStaticShape())
+    return makeError("'" + node.opName() + "' needs a static input shape, found " + type.str());
+  size_t rank = static_cast<size_t>(type.rank());
+  llvm::Expected<std::vector<int64_t>> start = intList(node, "start", rank);
+  if (!start)
+    return start.takeError();
+  llvm::Expected<std::vector<int64_t>> size = intList(node, "size", rank);
+  if (!size)
+    return size.takeError();
+  for (size_t dim = 0; dim < rank; ++dim)
+    if ((*start)[dim] < 0 || (*size)[dim] < 0 || (*start)[dim] + (*size)[dim] > type.shape()[dim])
+      return makeError("the slice of '" + node.opName() + "' in dim " + llvm::Twine(dim) +
+                       " (start " + llvm::Twine((*start)[dim]) + ", size " +
+                       llvm::Twine((*size)[dim]) + ") is outside its size " +
+                       llvm::Twine(type.shape()[dim]));
+  return functionKernel(
+      context, [start = std::move(*start), size = std::move(*size)](llvm::ArrayRef<at::Tensor> x) {
+        at::Tensor result = x[0];
+        for (size_t dim = 0; dim < start.size(); ++dim)
+          result = result.narrow(static_cast<int64_t>(dim), start[dim], size[dim]);
+        return result.contiguous();
+      });
+}
+
 //===----------------------------------------------------------------------===//
 // Registry
 //===----------------------------------------------------------------------===//
@@ -586,6 +702,18 @@ const llvm::StringMap<Factory> &factories() {
     (*m)["tosa.reshape"] = makeReshape;
     (*m)["tosa.transpose"] = makeTranspose;
     (*m)["tosa.concat"] = makeConcat;
+    (*m)["tosa.reciprocal"] = unary(reciprocal);
+    (*m)["tosa.negate"] = unary(negate);
+    (*m)["tosa.abs"] = unary(absolute);
+    (*m)["tosa.log"] = unary(logarithm);
+    (*m)["tosa.maximum"] = binary(maximumTensors);
+    (*m)["tosa.minimum"] = binary(minimumTensors);
+    (*m)["tosa.reduce_sum"] = reduction(Reduction::Sum);
+    (*m)["tosa.reduce_max"] = reduction(Reduction::Max);
+    (*m)["tosa.reduce_min"] = reduction(Reduction::Min);
+    (*m)["tosa.reduce_prod"] = reduction(Reduction::Prod);
+    (*m)["tosa.pad"] = makePad;
+    (*m)["tosa.slice"] = makeSlice;
     return m;
   }();
   return *map;

@@ -411,6 +411,97 @@ TEST(TosaKernels, UnaryOps) {
   }
 }
 
+TEST(TosaKernels, MoreElementwiseOps) {
+  at::Tensor x = at::rand({2, 3}) + 0.5, y = at::rand({2, 3}) * 2;
+  for (const auto &op : std::vector<std::pair<std::string, at::Tensor>>{
+           {"reciprocal", 1 / x}, {"negate", -x}, {"abs", (x - 1).abs()}, {"log", x.log()}}) {
+    at::Tensor input = op.first == "abs" ? x - 1 : x;
+    Compiled compiled = compile("graph @g(%x: tensor<2x3xf32>) {\n  %0 = tosa." + op.first +
+                                "(%x) : tensor<2x3xf32>\n  return %0\n}\n");
+    EXPECT_TRUE(close(run1(compiled, {input}), op.second)) << op.first;
+  }
+  for (const auto &op : std::vector<std::pair<std::string, at::Tensor>>{
+           {"maximum", at::maximum(x, y)}, {"minimum", at::minimum(x, y)}}) {
+    Compiled compiled =
+        compile("graph @g(%x: tensor<2x3xf32>, %y: tensor<2x3xf32>) {\n  %0 = tosa." + op.first +
+                "(%x, %y) : tensor<2x3xf32>\n  return %0\n}\n");
+    EXPECT_TRUE(close(run1(compiled, {x, y}), op.second, 0)) << op.first;
+  }
+}
+
+// Reductions keep the reduced axis as a dim of 1; softmax arrives from TOSA
+// as reduce_max, sub, exp, reduce_sum, reciprocal and mul.
+TEST(TosaKernels, ReductionsKeepTheAxisAndComposeSoftmax) {
+  at::Tensor x = at::randn({2, 3, 4});
+  for (const auto &op :
+       std::vector<std::pair<std::string, at::Tensor>>{{"reduce_sum", x.sum({1}, true)},
+                                                       {"reduce_max", x.amax({1}, true)},
+                                                       {"reduce_min", x.amin({1}, true)},
+                                                       {"reduce_prod", x.prod(1, true)}}) {
+    Compiled compiled = compile("graph @g(%x: tensor<2x3x4xf32>) {\n  %0 = tosa." + op.first +
+                                "(%x) {axis = 1} : tensor<2x1x4xf32>\n  return %0\n}\n");
+    EXPECT_TRUE(close(run1(compiled, {x}), op.second)) << op.first;
+  }
+  Compiled softmax = compile(R"(
+graph @g(%x: tensor<2x3x4xf32>) {
+  %0 = tosa.reduce_max(%x) {axis = 2} : tensor<2x3x1xf32>
+  %1 = tosa.sub(%x, %0) : tensor<2x3x4xf32>
+  %2 = tosa.exp(%1) : tensor<2x3x4xf32>
+  %3 = tosa.reduce_sum(%2) {axis = 2} : tensor<2x3x1xf32>
+  %4 = tosa.reciprocal(%3) : tensor<2x3x1xf32>
+  %5 = tosa.mul(%2, %4) {shift = 0} : tensor<2x3x4xf32>
+  return %5
+}
+)");
+  EXPECT_TRUE(close(run1(softmax, {x}), at::softmax(x, 2)));
+}
+
+TEST(TosaKernels, PadAndSlice) {
+  at::Tensor x = at::arange(6, at::kFloat).reshape({2, 3});
+  Compiled padded = compile(R"(
+graph @g(%x: tensor<2x3xf32>) {
+  param %padding : tensor<2x2xi32>
+  param %value : tensor<f32>
+  %0 = tosa.pad(%x, %padding) : tensor<3x5xf32>
+  %1 = tosa.pad(%x, %padding, %value) : tensor<3x5xf32>
+  %2 = tosa.concat(%0, %1) {axis = 0} : tensor<6x5xf32>
+  return %2
+}
+)",
+                            {{"padding", at::tensor({0, 1, 2, 0}, at::kInt).reshape({2, 2})},
+                             {"value", at::tensor(1.5f)}});
+  // Dim 0 gets one row after, dim 1 two columns before.
+  at::Tensor expected = at::cat(
+      {at::constant_pad_nd(x, {2, 0, 0, 1}, 0), at::constant_pad_nd(x, {2, 0, 0, 1}, 1.5)}, 0);
+  EXPECT_TRUE(close(run1(padded, {x}), expected, 0));
+
+  Compiled sliced = compile(R"(
+graph @g(%x: tensor<2x3xf32>) {
+  %0 = tosa.slice(%x) {start = [1, 1], size = [1, 2]} : tensor<1x2xf32>
+  return %0
+}
+)");
+  EXPECT_TRUE(close(run1(sliced, {x}), x.narrow(0, 1, 1).narrow(1, 1, 2), 0));
+
+  std::string outside = createError(R"(
+graph @g(%x: tensor<2x3xf32>) {
+  %0 = tosa.slice(%x) {start = [1, 2], size = [1, 2]} : tensor<1x2xf32>
+  return %0
+}
+)");
+  EXPECT_NE(outside.find("in dim 1 (start 2, size 2) is outside its size 3"), std::string::npos)
+      << outside;
+  std::string badAxis = createError(R"(
+graph @g(%x: tensor<2x3xf32>) {
+  %0 = tosa.reduce_sum(%x) {axis = 2} : tensor<2x3xf32>
+  return %0
+}
+)");
+  EXPECT_NE(badAxis.find("the axis of 'tosa.reduce_sum' is 2, outside the 2 dims"),
+            std::string::npos)
+      << badAxis;
+}
+
 TEST(TosaKernels, ReshapeTransposeConcat) {
   at::Tensor x = at::arange(24, at::kFloat).reshape({1, 2, 3, 4});
   Compiled compiled = compile(R"(
@@ -435,12 +526,12 @@ graph @g(%x: tensor<1x2x3x4xf32>) {
 TEST(TosaKernels, UnsupportedOpNamesTheNodeAndTheSupportedOps) {
   std::string error = createError(R"(
 graph @g(%x: tensor<2x3xf32>) {
-  %0 = tosa.reduce_sum(%x) {axis = 1} : tensor<2x1xf32> loc("model.mlir":4:8)
+  %0 = tosa.argmax(%x) {axis = 1} : tensor<2xi32> loc("model.mlir":4:8)
   return %0
 }
 )");
-  EXPECT_NE(error.find("'tosa.reduce_sum' at model.mlir:4:8"), std::string::npos) << error;
-  EXPECT_NE(error.find("no kernel for 'tosa.reduce_sum'"), std::string::npos) << error;
+  EXPECT_NE(error.find("'tosa.argmax' at model.mlir:4:8"), std::string::npos) << error;
+  EXPECT_NE(error.find("no kernel for 'tosa.argmax'"), std::string::npos) << error;
   EXPECT_NE(error.find("tosa.conv2d"), std::string::npos) << error;
   EXPECT_FALSE(supportedTosaOps().empty());
 }
