@@ -44,6 +44,7 @@
 #include "llvm/Support/FileSystem.h"
 #include "llvm/Support/MemoryBuffer.h"
 
+#include <fstream>
 #include <unordered_map>
 
 namespace qfx {
@@ -982,16 +983,27 @@ importTorchScriptFile(llvm::StringRef path, const TorchScriptImportOptions &opti
       return makeError("'" + path + "': " + llvm::toString(graph.takeError()));
     return graph;
   }
-  tj::Module module;
-  try {
-    module = tj::load(path.str());
-  } catch (const std::exception &error) {
-    return makeError("cannot load TorchScript file '" + path + "': " + describeException(error));
-  }
-  llvm::Expected<std::unique_ptr<Graph>> graph = importTorchScriptModule(module, options);
+  llvm::Expected<std::unique_ptr<tj::Module>> module = loadTorchScriptArchive(path);
+  if (!module)
+    return module.takeError();
+  llvm::Expected<std::unique_ptr<Graph>> graph = importTorchScriptModule(**module, options);
   if (!graph)
     return makeError("'" + path + "': " + llvm::toString(graph.takeError()));
   return graph;
+}
+
+bool isTorchScriptArchive(llvm::StringRef path) {
+  std::ifstream file(path.str(), std::ios::binary);
+  char magic[2] = {0, 0};
+  return file.read(magic, 2) && magic[0] == 'P' && magic[1] == 'K';
+}
+
+llvm::Expected<std::unique_ptr<tj::Module>> loadTorchScriptArchive(llvm::StringRef path) {
+  try {
+    return std::make_unique<tj::Module>(tj::load(path.str()));
+  } catch (const std::exception &error) {
+    return makeError("cannot load TorchScript file '" + path + "': " + describeException(error));
+  }
 }
 
 llvm::Error attachParameterData(Graph &graph, llvm::StringRef path) {

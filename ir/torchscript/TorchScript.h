@@ -63,6 +63,16 @@ struct TorchScriptImportOptions {
 llvm::Expected<std::unique_ptr<Graph>>
 importTorchScriptFile(llvm::StringRef path, const TorchScriptImportOptions &options = {});
 
+/// Whether `path` holds a TorchScript archive (a zip file from
+/// torch.jit.save) rather than IR text; false when it cannot be read.
+bool isTorchScriptArchive(llvm::StringRef path);
+
+/// Loads a TorchScript archive once, for a caller that imports it more than
+/// once (qfx-quantize imports untyped to count the inputs, then typed):
+/// importTorchScriptFile would read and deserialize the file each time.
+/// Errors are importTorchScriptFile's (missing, truncated, corrupted).
+llvm::Expected<std::unique_ptr<torch::jit::Module>> loadTorchScriptArchive(llvm::StringRef path);
+
 /// Imports method `options.methodName` of `module`. The module is not
 /// changed. Fails with a message naming the node kind and the model source
 /// line for control flow that does not fold away (`prim::If`, `prim::Loop`),
