@@ -41,7 +41,6 @@
 #include <torch/csrc/jit/api/module.h>
 
 #include "llvm/ADT/DenseMap.h"
-#include "llvm/ADT/ScopeExit.h"
 #include "llvm/ADT/StringMap.h"
 #include "llvm/ADT/StringSet.h"
 #include "llvm/Support/CommandLine.h"
@@ -518,20 +517,10 @@ llvm::Expected<QuantizeJobResult> runQuantizeJob(const QuantizeJobOptions &optio
         importOptions.inputTypes = types;
         if (defaultModel)
           importOptions.graphName = "default_model";
-        // The importer runs the model once through TorchScript for its
-        // shapes. On one intra-op thread LibTorch 1.13 computes 1x1 convs
-        // as im2col + BLAS sgemm, which with Debian's reference BLAS is
-        // 4-15x slower than the oneDNN kernel it picks with two threads
-        // (resnet50's import: 1.46 s); the run only yields shapes, so it
-        // gets two threads, and the user's count is restored for the job.
-        // (The interpreter chooses oneDNN itself: InterpreterOptions.)
-        int userThreads = at::get_num_threads();
-        if (userThreads == 1)
-          at::set_num_threads(2);
-        auto restore = llvm::make_scope_exit([&] {
-          if (at::get_num_threads() != userThreads)
-            at::set_num_threads(userThreads);
-        });
+        // The typing run yields shapes only: two threads spare it LibTorch's
+        // slow one-thread 1x1 convs (TorchScriptImportOptions); the job
+        // keeps the user's count.
+        importOptions.minProbeThreads = 2;
         if (!module)
           return importTorchScriptFile(options.input, importOptions);
         llvm::Expected<std::unique_ptr<Graph>> graph =

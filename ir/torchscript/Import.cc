@@ -26,6 +26,7 @@
 
 #include <ATen/ATen.h>
 #include <ATen/CPUGeneratorImpl.h>
+#include <ATen/Parallel.h>
 #include <torch/csrc/jit/api/function_impl.h>
 #include <torch/csrc/jit/api/module.h>
 #include <torch/csrc/jit/ir/constants.h>
@@ -39,6 +40,7 @@
 #include <torch/csrc/jit/runtime/interpreter.h>
 #include <torch/csrc/jit/serialization/import.h>
 
+#include "llvm/ADT/ScopeExit.h"
 #include "llvm/ADT/StringExtras.h"
 #include "llvm/ADT/StringSet.h"
 #include "llvm/Support/FileSystem.h"
@@ -425,6 +427,13 @@ llvm::Error Importer::probeTypes() {
     probe->eraseOutput(0);
   probe->registerOutput(probe->insertNode(probe->createTuple(copies))->output());
 
+  int threads = at::get_num_threads();
+  if (options_.minProbeThreads > threads)
+    at::set_num_threads(options_.minProbeThreads);
+  auto restoreThreads = llvm::make_scope_exit([&] {
+    if (at::get_num_threads() != threads)
+      at::set_num_threads(threads);
+  });
   try {
     tj::Code code(probe, "qfx_probe");
     tj::InterpreterState state(code);

@@ -46,6 +46,13 @@ struct TorchScriptImportOptions {
   /// tensor types of traced in-memory graphs and IR text) or are unranked
   /// tensors of unknown dtype.
   std::vector<Type> inputTypes;
+  /// At least this many intra-op threads for that run (0: as set). On one
+  /// thread LibTorch 1.13 computes 1x1 convs as im2col + BLAS sgemm, which
+  /// with Debian's reference BLAS is 4-15x slower than the oneDNN kernel it
+  /// picks with two (resnet50's typing run: 1.1 s); the run only yields
+  /// shapes. The thread count is process-wide, so only a caller that owns it
+  /// (a tool) should set this; it is restored after the run.
+  int minProbeThreads = 0;
   /// The value every `training` attribute of a scripted module is read as.
   /// Import is for inference by default: batch norm uses its running
   /// statistics and dropout is off, and the `if self.training:` branches

@@ -18,6 +18,7 @@
 
 #include "gtest/gtest.h"
 
+#include <ATen/Parallel.h>
 #include <torch/csrc/jit/serialization/import.h>
 
 #include "llvm/Support/FileSystem.h"
@@ -198,6 +199,22 @@ TEST(TorchScriptImport, TrainingOptionKeepsTrainingBranches) {
   ASSERT_TRUE(importOrFail(model.module, options));
   torch::jit::Module bn = model.module.attr("bn1").toModule();
   EXPECT_EQ(bn.attr("num_batches_tracked").toTensor().item<int64_t>(), 0);
+}
+
+// minProbeThreads raises the intra-op threads for the typing run only, and
+// the types do not depend on it.
+TEST(TorchScriptImport, ProbeThreadsAreRestored) {
+  int before = at::get_num_threads();
+  at::set_num_threads(1);
+  TorchScriptImportOptions options;
+  options.inputTypes = {Type::rankedTensor(DType::F32, {1, 3, 16, 16})};
+  std::unique_ptr<Graph> plain = importOrFail(smallCNN().module, options);
+  options.minProbeThreads = 2;
+  std::unique_ptr<Graph> threaded = importOrFail(smallCNN().module, options);
+  EXPECT_EQ(at::get_num_threads(), 1);
+  at::set_num_threads(before);
+  ASSERT_TRUE(plain && threaded);
+  EXPECT_EQ(printGraphToString(*plain), printGraphToString(*threaded));
 }
 
 TEST(TorchScriptImport, ModulePathsAndTypes) {

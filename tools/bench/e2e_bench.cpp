@@ -126,6 +126,7 @@ int main(int argc, char **argv) {
 
   Clock::time_point start = Clock::now();
   TorchScriptImportOptions importOptions;
+  importOptions.minProbeThreads = 2; // as qfx-quantize's import
   for (const at::Tensor &tensor : batches[0])
     importOptions.inputTypes.push_back(
         Type::rankedTensor(fromScalarType(tensor.scalar_type()),
