@@ -249,6 +249,44 @@ private:
     return true;
   }
 
+  /// The code of fl(in[i] * factor) for one vector of lanes (4 with SSE, 8
+  /// with AVX2): the scalar tail's operations lane by lane -- NaN codes 0,
+  /// std::min(std::max(x, lo), hi), roundHalfEvenSmall's magic-number
+  /// rounding, the code range -- so every width gives the same codes. One
+  /// definition for both widths; always inlined, so in the AVX2 function it
+  /// compiles to AVX2 (vectors go by pointer and reference: no vector is
+  /// passed by value across the target boundary).
+  template <typename Vec> struct CodeLanes {
+    Vec factor, inv, qo, fo, lo, hi, quantMin, quantMax;
+    CodeLanes(float factor, float inv, float qo, float fo, float quantMin, float quantMax) {
+      const Vec zero = {};
+      this->factor = zero + factor;
+      this->inv = zero + inv;
+      this->qo = zero + qo;
+      this->fo = zero + fo;
+      lo = zero + (quantMin - qo - 1.0f);
+      hi = zero + (quantMax - qo + 1.0f);
+      this->quantMin = zero + quantMin;
+      this->quantMax = zero + quantMax;
+    }
+    template <typename IntVec>
+    __attribute__((always_inline)) void run(const float *at, IntVec *codes) const {
+      constexpr float kMagic = 12582912.0f; // roundHalfEvenSmall's 1.5 * 2^23
+      const Vec zero = {};
+      Vec v;
+      std::memcpy(&v, at, sizeof v);
+      v = v * factor;
+      v = v == v ? v : zero; // NaN codes 0.0, as in the kernels
+      Vec t = (v - fo) * inv;
+      t = t < lo ? lo : t;
+      t = hi < t ? hi : t;
+      Vec q = ((t + kMagic) - kMagic) + qo;
+      q = q < quantMin ? quantMin : q;
+      q = quantMax < q ? quantMax : q;
+      *codes = __builtin_convertvector(q, IntVec);
+    }
+  };
+
 #if defined(__x86_64__)
   /// quantizeProductRun's leading multiple of 32 elements with eight lanes
   /// (AVX2, chosen at run time like the kernels' loops): the same IEEE f32
@@ -257,24 +295,13 @@ private:
   __attribute__((target("avx2"))) static int64_t
   quantizeProductRunAvx2(const float *in, float factor, int64_t n, float inv, float qo, float fo,
                          float quantMin, float quantMax, bool isSigned, uint8_t *out) {
-    constexpr float kMagic = 12582912.0f;
-    const float lo = quantMin - qo - 1.0f, hi = quantMax - qo + 1.0f;
     typedef float Vec __attribute__((vector_size(32)));
     typedef int32_t IntVec __attribute__((vector_size(32)));
-    const Vec zero = {0, 0, 0, 0, 0, 0, 0, 0};
-    const Vec loV = zero + lo, hiV = zero + hi, minV = zero + quantMin, maxV = zero + quantMax;
+    const CodeLanes<Vec> code(factor, inv, qo, fo, quantMin, quantMax);
     auto lanes = [&](const float *at) __attribute__((target("avx2"))) {
-      Vec v;
-      std::memcpy(&v, at, sizeof v);
-      v = v * factor;
-      v = v == v ? v : zero;
-      Vec t = (v - fo) * inv;
-      t = t < loV ? loV : t;
-      t = hiV < t ? hiV : t;
-      Vec q = ((t + kMagic) - kMagic) + qo;
-      q = q < minV ? minV : q;
-      q = maxV < q ? maxV : q;
-      return __m256i(__builtin_convertvector(q, IntVec));
+      IntVec codes;
+      code.run(at, &codes);
+      return __m256i(codes);
     };
     // The packs work within 128-bit halves; the permute puts the four
     // groups of eight codes back in order.
@@ -305,26 +332,15 @@ private:
       n -= done;
     }
 #endif
-    constexpr float kMagic = 12582912.0f; // roundHalfEvenSmall's 1.5 * 2^23
     const float lo = quantMin - qo - 1.0f, hi = quantMax - qo + 1.0f;
     typedef float Vec __attribute__((vector_size(16)));
     typedef int32_t IntVec __attribute__((vector_size(16)));
-    const Vec zero = {0, 0, 0, 0};
-    const Vec loV = zero + lo, hiV = zero + hi, minV = zero + quantMin, maxV = zero + quantMax;
+    const CodeLanes<Vec> code(factor, inv, qo, fo, quantMin, quantMax);
     // Codes of four lanes as int32 (integral values within the code range).
     auto lanes = [&](const float *at) {
-      Vec v;
-      std::memcpy(&v, at, sizeof v);
-      v = v * factor;
-      v = v == v ? v : zero; // NaN codes 0.0, as in the kernels
-      // std::min(std::max(x, lo), hi) lane by lane, as the scalar code.
-      Vec t = (v - fo) * inv;
-      t = t < loV ? loV : t;
-      t = hiV < t ? hiV : t;
-      Vec q = ((t + kMagic) - kMagic) + qo;
-      q = q < minV ? minV : q;
-      q = maxV < q ? maxV : q;
-      return __builtin_convertvector(q, IntVec);
+      IntVec codes;
+      code.run(at, &codes);
+      return codes;
     };
     int64_t i = 0;
 #ifdef __SSE2__
