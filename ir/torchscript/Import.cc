@@ -980,14 +980,16 @@ importTorchScriptIR(llvm::StringRef text, const TorchScriptImportOptions &option
 
 llvm::Expected<std::unique_ptr<Graph>>
 importTorchScriptFile(llvm::StringRef path, const TorchScriptImportOptions &options) {
-  llvm::ErrorOr<std::unique_ptr<llvm::MemoryBuffer>> buffer =
-      llvm::MemoryBuffer::getFile(path, /*IsText=*/false, /*RequiresNullTerminator=*/false);
-  if (!buffer)
-    return makeError("cannot read '" + path + "': " + buffer.getError().message());
-  llvm::StringRef contents = (*buffer)->getBuffer();
-  // A TorchScript archive is a zip file; anything else is read as IR text.
-  if (!contents.startswith("PK")) {
-    llvm::Expected<std::unique_ptr<Graph>> graph = importTorchScriptIR(contents, options);
+  // A TorchScript archive is a zip file (tj::load reads it); anything else
+  // is read as IR text. Only text is read here: reading an archive whole to
+  // look at its first two bytes was a second pass over a 100 MB file.
+  if (!isTorchScriptArchive(path)) {
+    llvm::ErrorOr<std::unique_ptr<llvm::MemoryBuffer>> buffer =
+        llvm::MemoryBuffer::getFile(path, /*IsText=*/false, /*RequiresNullTerminator=*/false);
+    if (!buffer)
+      return makeError("cannot read '" + path + "': " + buffer.getError().message());
+    llvm::Expected<std::unique_ptr<Graph>> graph =
+        importTorchScriptIR((*buffer)->getBuffer(), options);
     if (!graph)
       return makeError("'" + path + "': " + llvm::toString(graph.takeError()));
     return graph;
